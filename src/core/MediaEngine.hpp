@@ -1,0 +1,60 @@
+// MediaEngine.hpp — the seam between the control plane and the media plane.
+//
+// What: the control plane asks the media plane for one MediaSession per participant (one
+// webrtcbin, in pipelines/). A MediaSession receives the client's published tracks,
+// forwards other participants' tracks to it, and produces SDP offers and ICE candidates
+// (the server is always the offerer). Events come back through MediaSession::Listener.
+// Thread: every call, and every Listener callback, on the control thread. Implementations
+// post from their streaming threads to the control thread before calling the listener.
+// Ownership: the App owns the MediaEngine; each signalling Session owns its MediaSession
+// (unique_ptr) and is its Listener, and outlives it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/Types.hpp"
+
+namespace manifold {
+
+class MediaSession {
+public:
+    class Listener {
+    public:
+        virtual ~Listener() = default;
+        /// A new offer to send to the client; answers must echo negotiationId.
+        virtual void onLocalOffer(std::uint64_t negotiationId, const std::string& sdp,
+                                  const std::vector<MidMapping>& mids) = 0;
+        /// A local ICE candidate to trickle to the client ("" = end of candidates).
+        virtual void onLocalCandidate(int mlineIndex, const std::string& mid,
+                                      const std::string& candidate) = 0;
+        /// The peer connection failed (ICE failure, DTLS error, negotiation timeout).
+        virtual void onMediaFailed(const std::string& reason) = 0;
+    };
+
+    virtual ~MediaSession() = default;
+    /// Receive `track` from the client (a new m-line in the next offer).
+    virtual void publish(const TrackInfo& track) = 0;
+    virtual void unpublish(const std::string& trackId) = 0;
+    /// Forward `track`, published on `publisher`, to this client.
+    virtual void subscribe(const TrackInfo& track, MediaSession& publisher) = 0;
+    virtual void unsubscribe(const std::string& trackId) = 0;
+    virtual void setPaused(const std::string& trackId, bool paused) = 0;
+    virtual void setMuted(const std::string& trackId, bool muted) = 0;
+    /// Apply the client's answer to offer `negotiationId`. Returns "" or what went wrong.
+    virtual std::string applyAnswer(std::uint64_t negotiationId, const std::string& sdp) = 0;
+    virtual void addRemoteCandidate(int mlineIndex, const std::string& mid,
+                                    const std::string& candidate) = 0;
+};
+
+class MediaEngine {
+public:
+    virtual ~MediaEngine() = default;
+    virtual std::unique_ptr<MediaSession> createSession(const std::string& room,
+                                                        const std::string& participantId,
+                                                        MediaSession::Listener& listener) = 0;
+};
+
+} // namespace manifold
