@@ -28,7 +28,8 @@ public:
 
     /// Decide `context`. For AuthAction::Join the decision carries the identity and the
     /// grants the participant keeps for the rest of its session; later actions get
-    /// those grants in `context.grants`.
+    /// those grants in `context.grants`. For AuthAction::Admin the authorizer itself
+    /// checks the admin grant of `context.token`: allowed means "may administer".
     virtual void authorize(const AuthContext& context, Done done) = 0;
 
     /// One word for logs and /healthz: "jwt", "webhook", "none".

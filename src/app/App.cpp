@@ -72,10 +72,6 @@ int App::run() {
         authorizer_ = std::make_unique<auth::WebhookAuthorizer>(wc);
     } else {
         authorizer_ = std::make_unique<auth::AllowAllAuthorizer>();
-        MLOG(App, Warning, "auth=none%s: anyone who reaches %s:%d may join, publish, subscribe and use "
-             "the admin API. For development only; set --auth=jwt or --auth=webhook in production.",
-             config_.authDefaulted ? " (the default on loopback)" : "", config_.address.c_str(), config_.port);
-        std::cerr << "manifold: warning: auth=none - every client is allowed everything (development only)\n";
     }
 
     Limits limits;
@@ -126,6 +122,11 @@ int App::run() {
         return 1;
     }
 
+    if (config_.auth == "none")
+        std::cerr << "manifold: warning: auth=none" << (config_.authDefaulted ? " (the default on loopback)" : "")
+                  << ": anyone who reaches " << server_->url()
+                  << " may join, publish, subscribe and use the admin API; for development only, "
+                     "set --auth=jwt or --auth=webhook in production\n";
     sigint_ = g_unix_signal_add(SIGINT, &App::onSignal, this);
     sigterm_ = g_unix_signal_add(SIGTERM, &App::onSignal, this);
 

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Debian 12), builds Manifold with AddressSanitizer and
+# UBSan, and runs every test: unit (GoogleTest), integration (the real binary over real
+# sockets, node:test), end-to-end (headless Chromium) and the fuzzers for a bounded time.
+# Ends with one line: "N passed, N failed[, N skipped]"; exits non-zero on any failure.
+#
+#   MANIFOLD_SKIP_DEPS=1   do not install system packages
+#   MANIFOLD_BUILD_DIR=DIR build directory (default build-asan)
+#   MANIFOLD_FUZZ_SECONDS  seconds per fuzz target (default 30; 0 skips fuzzing)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${MANIFOLD_BUILD_DIR:-build-asan}
+FUZZ_SECONDS=${MANIFOLD_FUZZ_SECONDS:-30}
+RESULTS=$(mktemp -d)
+trap 'rm -rf "$RESULTS"' EXIT
+
+fatal() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
+
+if [ "${MANIFOLD_SKIP_DEPS:-0}" != 1 ]; then
+  bash tests/install-deps.sh --tests || fatal "installing dependencies failed"
+fi
+(cd tests && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || fatal "npm ci in tests/ failed"
+
+echo "== build ($BUILD: AddressSanitizer + UBSan)"
+if [ ! -d "$BUILD" ]; then
+  meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || fatal "meson setup failed"
+fi
+ninja -C "$BUILD" >"$RESULTS/build.log" 2>&1 || { tail -40 "$RESULTS/build.log"; fatal "build failed"; }
+
+export ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export MANIFOLD_BUILD_DIR="$BUILD"
+
+echo "== unit tests"
+for exe in $(find "$BUILD/tests/unit" -type f -executable -name '*_test' | sort); do
+  name=$(basename "$exe")
+  if "$exe" --gtest_output="json:$RESULTS/gtest-$name.json" >"$RESULTS/$name.log" 2>&1; then
+    echo "ok   $name ($(grep -o '[0-9]* tests\? ran' "$RESULTS/$name.log" | head -1))"
+  else
+    echo "FAIL $name"; grep -E '^\[  FAILED|Failure|ERROR|runtime error' "$RESULTS/$name.log" | head -20
+    [ -f "$RESULTS/gtest-$name.json" ] || echo "crashed" >"$RESULTS/crash-$name"
+  fi
+done
+
+echo "== integration and end-to-end tests (node:test)"
+node_tests=$(find tests/integration tests/e2e -name '*.test.mjs' 2>/dev/null | sort)
+if [ -n "$node_tests" ]; then
+  node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$RESULTS/node.tap" $node_tests \
+    | grep -Ev '^\s*$' | grep -Ev '^ℹ' || true
+fi
+
+if [ "$FUZZ_SECONDS" != 0 ]; then
+  echo "== fuzz (${FUZZ_SECONDS}s per target)"
+  if command -v clang++ >/dev/null; then
+    if [ ! -d build-fuzz ]; then
+      CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Db_lundef=false >/dev/null 2>&1
+    fi
+    if ninja -C build-fuzz tests/fuzz/all-fuzzers >"$RESULTS/fuzz-build.log" 2>&1; then
+      for target in $(find build-fuzz/tests/fuzz -maxdepth 1 -type f -executable -name 'fuzz_*' | sort); do
+        name=$(basename "$target")
+        corpus="tests/fuzz/corpus/${name#fuzz_}"
+        work=$(mktemp -d)
+        [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+        if "$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$work" >"$RESULTS/$name.log" 2>&1; then
+          echo "ok   $name ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$RESULTS/$name.log" | grep -o '[0-9]*$') runs)"
+          echo pass >"$RESULTS/fuzz-$name"
+        else
+          echo "FAIL $name"; grep -E 'ERROR|SUMMARY|Test unit written' "$RESULTS/$name.log" | head -10
+          echo fail >"$RESULTS/fuzz-$name"
+        fi
+        rm -rf "$work"
+      done
+    else
+      tail -20 "$RESULTS/fuzz-build.log"; echo fail >"$RESULTS/fuzz-build"
+    fi
+  else
+    echo "skip fuzzers: clang++ is not installed (bash tests/install-deps.sh --tests)"
+    echo skip >"$RESULTS/fuzz-skipped"
+  fi
+fi
+
+python3 tests/summarize.py "$RESULTS"

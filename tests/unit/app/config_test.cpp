@@ -1,0 +1,138 @@
+// The option parser: defaults, config file plus command line, and one clear line for
+// every bad value.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "app/Config.hpp"
+
+using manifold::app::Config;
+using manifold::app::ParseOutcome;
+using manifold::app::parseConfig;
+
+namespace {
+
+struct Parsed {
+    ParseOutcome outcome;
+    Config config;
+    std::string out;
+    std::string err;
+};
+
+Parsed parse(std::vector<std::string> args) {
+    Parsed p;
+    std::ostringstream out, err;
+    p.outcome = parseConfig(args, p.config, out, err);
+    p.out = out.str();
+    p.err = err.str();
+    return p;
+}
+
+std::string tempFile(const std::string& contents) {
+    char name[] = "/tmp/manifold-config-XXXXXX";
+    const int fd = mkstemp(name);
+    EXPECT_GE(fd, 0);
+    close(fd);
+    std::ofstream(name) << contents;
+    return name;
+}
+
+void expectUsage(std::vector<std::string> args, const std::string& mention) {
+    const Parsed p = parse(args);
+    EXPECT_EQ(p.outcome, ParseOutcome::ExitUsage) << mention;
+    EXPECT_NE(p.err.find(mention), std::string::npos) << p.err;
+    EXPECT_EQ(std::count(p.err.begin(), p.err.end(), '\n'), 1) << "one line: " << p.err;
+}
+
+} // namespace
+
+TEST(Config, DefaultsOnLoopback) {
+    const Parsed p = parse({});
+    ASSERT_EQ(p.outcome, ParseOutcome::Run) << p.err;
+    EXPECT_EQ(p.config.address, "127.0.0.1");
+    EXPECT_EQ(p.config.port, 8443);
+    EXPECT_EQ(p.config.auth, "none");
+    EXPECT_TRUE(p.config.authDefaulted);
+    EXPECT_EQ(p.config.iceAddresses, std::vector<std::string>{"127.0.0.1"});
+}
+
+TEST(Config, HelpAndVersion) {
+    const Parsed help = parse({"--help"});
+    EXPECT_EQ(help.outcome, ParseOutcome::ExitOk);
+    for (const char* key : {"--address", "--port", "--tls-cert", "--ice-address", "--udp-port-min", "--stun-server",
+                            "--turn-server", "--auth", "--jwt-secret", "--webhook-url", "--events-url",
+                            "--recording-dir", "--max-rooms", "--max-participants", "--max-message-size",
+                            "--max-message-rate", "--room-empty-timeout", "--log-level", "--config"})
+        EXPECT_NE(help.out.find(key), std::string::npos) << key;
+    const Parsed version = parse({"--version"});
+    EXPECT_EQ(version.outcome, ParseOutcome::ExitOk);
+    EXPECT_EQ(version.out, "manifold " MANIFOLD_VERSION "\n");
+}
+
+TEST(Config, PublicAddressNeedsAnAuthChoice) {
+    expectUsage({"--address", "0.0.0.0"}, "auth is not set");
+    const Parsed p = parse({"--address", "0.0.0.0", "--auth", "none"});
+    EXPECT_EQ(p.outcome, ParseOutcome::Run);
+    EXPECT_TRUE(p.config.iceAddresses.empty()) << "every interface";
+}
+
+TEST(Config, BadValuesNameTheOption) {
+    expectUsage({"--port", "abc"}, "--port");
+    expectUsage({"--port", "70000"}, "port");
+    expectUsage({"--bogus"}, "--bogus");
+    expectUsage({"--address", "not-an-ip"}, "address");
+    expectUsage({"--tls-cert", "/nonexistent/cert.pem"}, "tls-cert and tls-key go together");
+    expectUsage({"--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"}, "tls-cert");
+    expectUsage({"--ice-address", "nope"}, "ice-address");
+    expectUsage({"--udp-port-min", "40000", "--udp-port-max", "30000"}, "udp-port-min");
+    expectUsage({"--stun-server", "http://x"}, "stun-server");
+    expectUsage({"--turn-server", "turn:x:3478"}, "turn-username");
+    expectUsage({"--auth", "magic"}, "auth 'magic'");
+    expectUsage({"--auth", "jwt"}, "jwt-secret");
+    expectUsage({"--auth", "jwt", "--jwt-secret", "short"}, "at least 32 bytes");
+    expectUsage({"--auth", "webhook"}, "webhook-url");
+    expectUsage({"--auth", "webhook", "--webhook-url", "ftp://x"}, "webhook-url");
+    expectUsage({"--events-url", "nope"}, "events-url");
+    expectUsage({"--max-message-size", "10"}, "max-message-size");
+    expectUsage({"--max-message-rate", "0"}, "max-message-rate");
+    expectUsage({"--max-tracks", "0"}, "max-tracks");
+    expectUsage({"--log-level", "loud"}, "log-level");
+    expectUsage({"--config", "/nonexistent/manifold.conf"}, "config file");
+}
+
+TEST(Config, FileThenCommandLineWins) {
+    const std::string secret(40, 's');
+    const std::string file = tempFile("port = 9000\nmax-rooms = 7\nauth = jwt\njwt-secret = " + secret +
+                                      "\nstun-server = stun:a:3478\nstun-server = stun:b:3478\n");
+    const Parsed p = parse({"--config", file, "--port", "9100"});
+    ASSERT_EQ(p.outcome, ParseOutcome::Run) << p.err;
+    EXPECT_EQ(p.config.port, 9100);
+    EXPECT_EQ(p.config.maxRooms, 7u);
+    EXPECT_EQ(p.config.auth, "jwt");
+    EXPECT_EQ(p.config.jwtSecret, secret);
+    EXPECT_EQ(p.config.stunServers.size(), 2u);
+    std::remove(file.c_str());
+}
+
+TEST(Config, UnknownKeyInFileIsAnError) {
+    const std::string file = tempFile("prot = 9000\n");
+    expectUsage({"--config", file}, "prot");
+    std::remove(file.c_str());
+}
+
+TEST(Config, SecretFile) {
+    const std::string secret(48, 'k');
+    const std::string file = tempFile(secret + "\n");
+    const Parsed p = parse({"--auth", "jwt", "--jwt-secret-file", file});
+    ASSERT_EQ(p.outcome, ParseOutcome::Run) << p.err;
+    EXPECT_EQ(p.config.jwtSecret, secret) << "trailing newline dropped";
+    expectUsage({"--auth", "jwt", "--jwt-secret-file", file, "--jwt-secret", secret}, "not both");
+    std::remove(file.c_str());
+}
+
+TEST(Config, ExampleConfigIsValid) {
+    const Parsed p = parse({"--config", MANIFOLD_SOURCE_ROOT "/examples/manifold.conf"});
+    EXPECT_EQ(p.outcome, ParseOutcome::Run) << p.err;
+}
