@@ -345,14 +345,18 @@ void Session::completePublish(const Publish& m) {
         failRefusal(m.id, Refusal::MediaUnavailable, "publish");
         return;
     }
-    auto published = deps_.gateway.publish(*participant_, m.kind, m.label);
+    // The media session prepares to receive the track before the room announces it, so
+    // subscribers that react at once find it; the reply goes out before the offer.
+    bool replied = false;
+    auto published = deps_.gateway.publish(*participant_, m.kind, m.label, [&](const TrackInfo& track) {
+        send(Published{m.id, track});
+        replied = true;
+        media_->publish(track);
+    });
     if (auto* refusal = std::get_if<Refusal>(&published)) {
-        failRefusal(m.id, *refusal, "publish");
+        if (!replied) failRefusal(m.id, *refusal, "publish");
         return;
     }
-    const TrackInfo track = std::get<TrackInfo>(published);
-    send(Published{m.id, track});
-    media_->publish(track);
 }
 
 void Session::handle(const Unpublish& m) {

@@ -18,6 +18,7 @@
 #include "signalling/auth/WebhookAuthorizer.hpp"
 #include "signalling/server/HttpServer.hpp"
 #include "signalling/server/Metrics.hpp"
+#include "pipelines/WebrtcEngine.hpp"
 
 namespace manifold::app {
 namespace {
@@ -42,6 +43,7 @@ App::~App() {
     server_.reset();
     if (gateway_ && events_) gateway_->removeObserver(*events_);
     gateway_.reset();
+    media_.reset();
     events_.reset();
     notifier_.reset();
     authorizer_.reset();
@@ -74,6 +76,19 @@ int App::run() {
         authorizer_ = std::make_unique<auth::AllowAllAuthorizer>();
     }
 
+    media::MediaConfig mc;
+    mc.iceAddresses = config_.iceAddresses;
+    mc.udpPortMin = config_.udpPortMin;
+    mc.udpPortMax = config_.udpPortMax;
+    mc.jitterLatencyMs = config_.jitterLatencyMs;
+    mc.answerTimeout = std::chrono::seconds(config_.answerTimeoutSeconds);
+    try {
+        media_ = std::make_unique<media::WebrtcEngine>(mc, *scheduler_);
+    } catch (const std::exception& e) {
+        std::cerr << "manifold: " << e.what() << "\n";
+        return 1;
+    }
+
     Limits limits;
     limits.maxRooms = config_.maxRooms;
     limits.maxParticipantsPerRoom = config_.maxParticipants;
@@ -104,9 +119,8 @@ int App::run() {
     sc.session.idleTimeout = std::chrono::seconds(config_.idleTimeoutSeconds);
     sc.session.iceServers = iceServersFor(config_);
     sc.session.serverName = "manifold/" MANIFOLD_VERSION;
-    // The media plane (pipelines/) is not part of this build yet: publish answers 4001.
     server_ = std::make_unique<server::HttpServer>(
-        sc, server::HttpServer::Deps{*gateway_, *authorizer_, *scheduler_, nullptr});
+        sc, server::HttpServer::Deps{*gateway_, *authorizer_, *scheduler_, media_.get()});
     if (notifier_) {
         auth::EventNotifier* n = notifier_.get();
         server_->addMetricsSource([n] {

@@ -4,8 +4,9 @@
 // HttpServer from a validated Config; runs the GLib main loop; on SIGINT/SIGTERM tells
 // every participant, closes every connection, lets pending event notifications go out
 // (bounded), and returns. A second signal stops at once.
-// Teardown order: server (connections and sessions) -> gateway (rooms) -> event bridge
-// -> notifier -> authorizer -> scheduler -> main loop.
+// Teardown order: server (connections, sessions and their media sessions) -> gateway
+// (rooms) -> media engine (waits for pipelines to stop) -> event bridge -> notifier ->
+// authorizer -> scheduler -> main loop.
 // Thread: the main thread, which is the control thread.
 // Ownership: owned by main(); owns everything below it.
 #pragma once
@@ -25,6 +26,9 @@ class EventNotifier;
 } // namespace auth
 namespace server {
 class HttpServer;
+}
+namespace media {
+class WebrtcEngine;
 }
 namespace app {
 class EventBridge;
@@ -50,6 +54,7 @@ private:
     std::unique_ptr<auth::Authorizer> authorizer_;
     std::unique_ptr<auth::EventNotifier> notifier_;  // null without --events-url
     std::unique_ptr<EventBridge> events_;
+    std::unique_ptr<media::WebrtcEngine> media_;
     std::unique_ptr<Gateway> gateway_;
     std::unique_ptr<server::HttpServer> server_;
     guint sigint_ = 0;

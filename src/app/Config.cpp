@@ -42,6 +42,10 @@ po::options_description describe(Config& c, std::string& configFile, std::string
          "lowest UDP port for media (0 with udp-port-max 0 = any)")
         ("udp-port-max", po::value(&c.udpPortMax)->default_value(c.udpPortMax)->value_name("N"),
          "highest UDP port for media")
+        ("jitter-latency-ms", po::value(&c.jitterLatencyMs)->default_value(c.jitterLatencyMs)->value_name("MS"),
+         "receive jitter buffer of published streams: added delay vs. time to recover lost packets")
+        ("answer-timeout", po::value(&c.answerTimeoutSeconds)->default_value(c.answerTimeoutSeconds)->value_name("S"),
+         "seconds a client has to answer an SDP offer before it is disconnected")
         ("stun-server", po::value(&c.stunServers)->composing()->value_name("URL"),
          "STUN server handed to clients, e.g. stun:stun.example.org:3478 (repeatable)")
         ("turn-server", po::value(&c.turnServers)->composing()->value_name("URL"),
@@ -144,6 +148,8 @@ void validate(Config& c, const std::string& jwtSecretFile) {
         bad("udp-port-min/udp-port-max must be within 0..65535");
     if ((c.udpPortMin == 0) != (c.udpPortMax == 0)) bad("udp-port-min and udp-port-max go together");
     if (c.udpPortMin > c.udpPortMax) bad("udp-port-min is above udp-port-max");
+    if (c.jitterLatencyMs < 0 || c.jitterLatencyMs > 2000) bad("jitter-latency-ms must be within 0..2000");
+    if (c.answerTimeoutSeconds < 1 || c.answerTimeoutSeconds > 300) bad("answer-timeout must be within 1..300 seconds");
     for (const auto& s : c.stunServers)
         if (s.rfind("stun:", 0) != 0 && s.rfind("stuns:", 0) != 0)
             bad("stun-server '" + s + "' must start with stun: or stuns:");

@@ -143,10 +143,12 @@ void Gateway::eraseRoom(const std::string& name) {
     for (auto* o : observers_) o->onRoomClosed(name);
 }
 
-std::variant<TrackInfo, Refusal> Gateway::publish(Participant& owner, MediaKind kind, std::string label) {
+std::variant<TrackInfo, Refusal> Gateway::publish(Participant& owner, MediaKind kind, std::string label,
+                                                  const std::function<void(const TrackInfo&)>& beforeAnnounce) {
     Room* room = findRoom(owner.room());
     if (!room) return Refusal::UnknownParticipant;
-    auto result = room->publish(owner, nextId('T'), kind, std::move(label), limits_.maxTracksPerParticipant);
+    auto result = room->publish(owner, nextId('T'), kind, std::move(label), limits_.maxTracksPerParticipant,
+                                beforeAnnounce);
     if (auto* track = std::get_if<TrackInfo>(&result))
         for (auto* o : observers_) o->onTrackPublished(room->name(), *track);
     return result;

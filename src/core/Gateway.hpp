@@ -70,7 +70,9 @@ public:
     void shutdown();
     bool shuttingDown() const { return shuttingDown_; }
 
-    std::variant<TrackInfo, Refusal> publish(Participant& owner, MediaKind kind, std::string label);
+    /// `beforeAnnounce`: see Room::publish.
+    std::variant<TrackInfo, Refusal> publish(Participant& owner, MediaKind kind, std::string label,
+                                             const std::function<void(const TrackInfo&)>& beforeAnnounce = {});
     std::variant<TrackInfo, Refusal> unpublish(Participant& owner, const std::string& trackId);
     std::variant<TrackInfo, Refusal> setMuted(Participant& owner, const std::string& trackId,
                                               bool muted);

@@ -74,10 +74,12 @@ std::unique_ptr<Participant> Room::remove(const std::string& participantId, Leav
 
 std::variant<TrackInfo, Refusal> Room::publish(Participant& owner, std::string trackId,
                                                MediaKind kind, std::string label,
-                                               std::size_t maxTracks) {
+                                               std::size_t maxTracks,
+                                               const std::function<void(const TrackInfo&)>& beforeAnnounce) {
     if (owner.tracks_.size() >= maxTracks) return Refusal::TooManyTracks;
     TrackInfo track{std::move(trackId), owner.id(), kind, std::move(label), false};
     owner.tracks_.push_back(track);
+    if (beforeAnnounce) beforeAnnounce(track);
     tellOthers(owner.id(), [&](Participant::Listener& l, Participant&) { l.onTrackPublished(track); });
     MLOG_P(Core, Info, name_, owner.id(), "published %s track %s '%s'", toString(kind),
            track.id.c_str(), track.label.c_str());

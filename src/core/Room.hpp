@@ -8,6 +8,7 @@
 // Ownership: owned by the Gateway (unique_ptr); owns its Participants.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,9 +41,12 @@ public:
     /// caller controls when it dies), or null when unknown.
     std::unique_ptr<Participant> remove(const std::string& participantId, LeaveReason reason);
 
+    /// `beforeAnnounce` runs after the track exists and before anyone else hears of it
+    /// (the publisher's media session prepares to receive it there).
     std::variant<TrackInfo, Refusal> publish(Participant& owner, std::string trackId,
                                              MediaKind kind, std::string label,
-                                             std::size_t maxTracks);
+                                             std::size_t maxTracks,
+                                             const std::function<void(const TrackInfo&)>& beforeAnnounce = {});
     std::variant<TrackInfo, Refusal> unpublish(Participant& owner, const std::string& trackId);
     std::variant<TrackInfo, Refusal> setMuted(Participant& owner, const std::string& trackId,
                                               bool muted);

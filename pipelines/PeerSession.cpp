@@ -1,0 +1,555 @@
+#include "pipelines/PeerSession.hpp"
+
+#include <gst/app/gstappsrc.h>
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/ControlThread.hpp"
+#include "core/Log.hpp"
+#include "pipelines/WebrtcEngine.hpp"
+
+namespace manifold::media {
+
+namespace {
+
+using Token = std::weak_ptr<PeerSession*>;
+
+/// Runs `fn(session)` on the control thread if the session still exists then.
+template <typename Fn>
+void post(const Token& token, Fn fn) {
+    // std::function wants a copyable target; the work itself may own move-only handles.
+    auto work = std::make_shared<Fn>(std::move(fn));
+    postToControlThread([token, work] {
+        if (auto alive = token.lock()) (*work)(**alive);
+    });
+}
+
+gpointer newToken(const std::shared_ptr<PeerSession*>& token) { return new Token(token); }
+void deleteToken(gpointer data, GClosure*) noexcept { delete static_cast<Token*>(data); }
+void deleteTokenNotify(gpointer data) noexcept { delete static_cast<Token*>(data); }
+
+/// The route of keyframe requests from one send slot to the TrackSource feeding it.
+/// The control thread changes it when the slot is reassigned; the subscriber's RTCP
+/// thread reads it when a PLI/FIR arrives (rare), under the mutex.
+struct KeyframeRoute {
+    std::mutex mutex;
+    std::weak_ptr<TrackSource> source;
+};
+
+GstPadProbeReturn onUpstreamEvent(GstPad*, GstPadProbeInfo* info, gpointer data) noexcept {
+    GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (event && isForceKeyUnit(event)) {
+        auto& route = **static_cast<std::shared_ptr<KeyframeRoute>*>(data);
+        std::shared_ptr<TrackSource> source;
+        {
+            std::lock_guard lock(route.mutex);
+            source = route.source.lock();
+        }
+        if (source) source->requestKeyframe();
+    }
+    return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn onForwardBuffer(GstPad*, GstPadProbeInfo* info, gpointer data) noexcept {
+    auto& source = **static_cast<std::shared_ptr<TrackSource>*>(data);
+    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER)
+        source.forward(GST_PAD_PROBE_INFO_BUFFER(info));
+    else if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+        source.forwardList(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+    return GST_PAD_PROBE_OK;
+}
+
+std::string transceiverMid(GstWebRTCRTPTransceiver* transceiver) {
+    gchar* mid = nullptr;
+    g_object_get(transceiver, "mid", &mid, nullptr);
+    std::string out = mid ? mid : "";
+    g_free(mid);
+    return out;
+}
+
+std::string promiseError(GstPromise* promise) {
+    if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED) return "no reply";
+    const GstStructure* reply = gst_promise_get_reply(promise);
+    if (!reply || !gst_structure_has_field(reply, "error")) return "";
+    GError* error = nullptr;
+    gst_structure_get(reply, "error", G_TYPE_ERROR, &error, nullptr);
+    std::string out = error ? error->message : "unknown error";
+    g_clear_error(&error);
+    return out;
+}
+
+} // namespace
+
+PeerSession::PeerSession(WebrtcEngine& engine, std::string room, std::string participantId, Listener& listener)
+    : engine_(engine), listener_(listener), room_(std::move(room)), participantId_(std::move(participantId)),
+      token_(std::make_shared<PeerSession*>(this)) {
+    const MediaConfig& config = engine_.config();
+    pipeline_ = adoptGst(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(("m-" + participantId_).c_str()))));
+    GstPtr<GstElement> webrtc = makeElement("webrtcbin", "webrtc");
+    g_object_set(webrtc.get(), "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
+                 guint(config.jitterLatencyMs), nullptr);
+    GstWebRTCICE* ice = nullptr;
+    g_object_get(webrtc.get(), "ice-agent", &ice, nullptr);
+    if (ice) {
+        for (const std::string& address : config.iceAddresses) {
+            gboolean ok = FALSE;
+            g_signal_emit_by_name(ice, "add-local-ip-address", address.c_str(), &ok);
+            if (!ok) MLOG(Media, Warning, "%sICE cannot use address %s", tag().c_str(), address.c_str());
+        }
+        if (config.udpPortMin > 0)
+            g_object_set(ice, "min-rtp-port", guint(config.udpPortMin), "max-rtp-port", guint(config.udpPortMax),
+                         nullptr);
+        GObject* agent = nullptr;
+        g_object_get(ice, "agent", &agent, nullptr);
+        if (agent) {
+            g_object_set(agent, "upnp", FALSE, nullptr);
+            g_object_unref(agent);
+        }
+        gst_object_unref(ice);
+    }
+    webrtc_ = webrtc.get();
+    gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
+    g_signal_connect_data(webrtc_, "pad-added", G_CALLBACK(&PeerSession::onPadAdded), newToken(token_),
+                          &deleteToken, GConnectFlags(0));
+    g_signal_connect_data(webrtc_, "on-ice-candidate", G_CALLBACK(&PeerSession::onIceCandidate),
+                          newToken(token_), &deleteToken, GConnectFlags(0));
+    g_signal_connect_data(webrtc_, "notify::ice-connection-state", G_CALLBACK(&PeerSession::onStateNotify),
+                          newToken(token_), &deleteToken, GConnectFlags(0));
+    g_signal_connect_data(webrtc_, "notify::connection-state", G_CALLBACK(&PeerSession::onStateNotify),
+                          newToken(token_), &deleteToken, GConnectFlags(0));
+    if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+        MLOG(Media, Error, "%scannot start the pipeline", tag().c_str());
+    MLOG(Media, Debug, "%speer session created", tag().c_str());
+}
+
+PeerSession::~PeerSession() {
+    token_.reset(); // posted work for this session is dropped from now on
+    answerTimer_.reset();
+    for (auto& slot : slots_)
+        if (auto source = slot->source.lock()) source->removeOutlet(slot->outlet);
+    for (auto& pub : publications_)
+        if (pub->source) pub->source->close();
+    // Stop webrtcbin's signals reaching us (their tokens are freed with the handlers).
+    g_signal_handlers_disconnect_matched(webrtc_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                         reinterpret_cast<gpointer>(&PeerSession::onPadAdded), nullptr);
+    g_signal_handlers_disconnect_matched(webrtc_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                         reinterpret_cast<gpointer>(&PeerSession::onIceCandidate), nullptr);
+    g_signal_handlers_disconnect_matched(webrtc_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                         reinterpret_cast<gpointer>(&PeerSession::onStateNotify), nullptr);
+    slots_.clear();
+    publications_.clear();
+    engine_.retire(std::move(pipeline_));
+    engine_.sessionGone();
+    MLOG(Media, Debug, "%speer session closed", tag().c_str());
+}
+
+std::string PeerSession::tag() const { return log::tag(room_, participantId_); }
+
+std::shared_ptr<TrackSource> PeerSession::source(const std::string& trackId) const {
+    for (const auto& pub : publications_)
+        if (pub->trackId == trackId) return pub->source;
+    return nullptr;
+}
+
+// ------------------------------------------------------------------ publishing
+
+void PeerSession::publish(const TrackInfo& track) {
+    Publication* pub = nullptr;
+    for (auto& p : publications_)
+        if (p->trackId.empty() && p->kind == track.kind) {
+            pub = p.get();
+            break;
+        }
+    if (!pub) {
+        GstWebRTCRTPTransceiver* transceiver = nullptr;
+        g_signal_emit_by_name(webrtc_, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                              engine_.publishCaps(track.kind), &transceiver);
+        if (!transceiver) {
+            failed("webrtcbin refused a receive transceiver");
+            return;
+        }
+        if (track.kind == MediaKind::Video) g_object_set(transceiver, "do-nack", TRUE, nullptr);
+        auto p = std::make_unique<Publication>();
+        p->transceiver = adoptGst(transceiver);
+        p->kind = track.kind;
+        pub = p.get();
+        publications_.push_back(std::move(p));
+    }
+    pub->trackId = track.id;
+    pub->source = std::make_shared<TrackSource>(track.id, track.kind, tag());
+    MLOG(Media, Debug, "%sreceiving %s track %s", tag().c_str(), toString(track.kind), track.id.c_str());
+    renegotiate();
+}
+
+void PeerSession::unpublish(const std::string& trackId) {
+    for (auto& pub : publications_) {
+        if (pub->trackId != trackId) continue;
+        if (pub->source) pub->source->close();
+        pub->source.reset();
+        pub->trackId.clear(); // the receive transceiver waits for the next publication
+        renegotiate();
+        return;
+    }
+}
+
+void PeerSession::setMuted(const std::string& trackId, bool muted) {
+    if (auto s = source(trackId)) s->setMuted(muted);
+}
+
+void PeerSession::onPadAdded(GstElement* webrtc, GstPad* pad, gpointer data) noexcept {
+    if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
+    // Link at once (an unlinked pad would stop webrtcbin); forwarding is hooked up on
+    // the control thread, which knows which track this is.
+    GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+    g_object_set(sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, nullptr);
+    GstObject* parent = gst_object_get_parent(GST_OBJECT(webrtc));
+    gst_bin_add(GST_BIN(parent), sink);
+    gst_object_unref(parent);
+    GstPad* sinkPad = gst_element_get_static_pad(sink, "sink");
+    gst_pad_link(pad, sinkPad);
+    gst_object_unref(sinkPad);
+    gst_element_sync_state_with_parent(sink);
+
+    GstWebRTCRTPTransceiver* transceiver = nullptr;
+    g_object_get(pad, "transceiver", &transceiver, nullptr);
+    GstCaps* caps = gst_pad_get_current_caps(pad);
+    if (!caps) caps = gst_pad_query_caps(pad, nullptr);
+    post(*static_cast<Token*>(data),
+         [pad = retainGst(pad), transceiver = adoptGst(transceiver), caps = CapsPtr(caps)](PeerSession& self) mutable {
+             self.streamAdded(pad.get(), transceiver.get(), std::move(caps));
+         });
+}
+
+void PeerSession::streamAdded(GstPad* pad, GstWebRTCRTPTransceiver* transceiver, CapsPtr caps) {
+    Publication* pub = nullptr;
+    for (auto& p : publications_)
+        if (p->transceiver.get() == transceiver) pub = p.get();
+    if (!pub || !pub->source) {
+        MLOG(Media, Info, "%sa stream arrived on an m-line with no publication; ignored", tag().c_str());
+        return;
+    }
+    gchar* text = gst_caps_to_string(caps.get());
+    MLOG(Media, Info, "%strack %s flowing: %s", tag().c_str(), pub->trackId.c_str(), text);
+    g_free(text);
+    pub->source->setUpstreamPad(pad);
+    gst_pad_add_probe(pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      &onForwardBuffer, new std::shared_ptr<TrackSource>(pub->source),
+                      [](gpointer d) noexcept { delete static_cast<std::shared_ptr<TrackSource>*>(d); });
+    pub->source->markReady(forwardingCaps(caps.get()));
+}
+
+// ------------------------------------------------------------------ subscribing
+
+void PeerSession::subscribe(const TrackInfo& track, MediaSession& publisher) {
+    auto* peer = dynamic_cast<PeerSession*>(&publisher);
+    std::shared_ptr<TrackSource> source = peer ? peer->source(track.id) : nullptr;
+    if (!source) return;
+    Token token = token_;
+    std::weak_ptr<TrackSource> weak = source;
+    // Until the publisher's media flows we do not know its codec or SSRC.
+    source->whenReady([token, weak, track] {
+        auto alive = token.lock();
+        auto src = weak.lock();
+        if (alive && src) (*alive)->attachSubscription(track, src);
+    });
+}
+
+void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_ptr<TrackSource>& source) {
+    for (const auto& s : slots_)
+        if (s->trackId == track.id) return; // already receiving it
+    const GstCaps* caps = source->caps();
+    Slot* slot = nullptr;
+    for (auto& s : slots_)
+        if (s->trackId.empty() && s->kind == track.kind) {
+            slot = s.get();
+            break;
+        }
+    if (slot) {
+        g_object_set(slot->transceiver.get(), "codec-preferences", caps, nullptr);
+        g_object_set(slot->appsrc.get(), "caps", caps, nullptr);
+    } else {
+        auto s = std::make_unique<Slot>();
+        s->kind = track.kind;
+        s->appsrc = makeElement("appsrc");
+        g_object_set(s->appsrc.get(), "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", TRUE, "caps", caps,
+                     "max-bytes", guint64(2 * 1024 * 1024), "leaky-type", 2 /* downstream: drop oldest */, nullptr);
+        gst_bin_add(GST_BIN(pipeline_.get()), s->appsrc.get());
+        GstPadTemplate* templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(webrtc_), "sink_%u");
+        GstPad* sinkPad = gst_element_request_pad(webrtc_, templ, nullptr, caps);
+        if (!sinkPad) {
+            failed("webrtcbin refused a send pad");
+            return;
+        }
+        GstWebRTCRTPTransceiver* transceiver = nullptr;
+        g_object_get(sinkPad, "transceiver", &transceiver, nullptr);
+        s->transceiver = adoptGst(transceiver);
+        g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
+                     caps, nullptr);
+        if (track.kind == MediaKind::Video) g_object_set(transceiver, "do-nack", TRUE, nullptr);
+        GstPad* srcPad = gst_element_get_static_pad(s->appsrc.get(), "src");
+        gst_pad_link(srcPad, sinkPad);
+        auto route = std::make_shared<KeyframeRoute>();
+        gst_pad_add_probe(srcPad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &onUpstreamEvent,
+                          new std::shared_ptr<KeyframeRoute>(route),
+                          [](gpointer d) noexcept { delete static_cast<std::shared_ptr<KeyframeRoute>*>(d); });
+        g_object_set_data_full(G_OBJECT(s->appsrc.get()), "manifold-route", new std::shared_ptr<KeyframeRoute>(route),
+                               [](gpointer d) noexcept { delete static_cast<std::shared_ptr<KeyframeRoute>*>(d); });
+        gst_object_unref(srcPad);
+        gst_object_unref(sinkPad);
+        gst_element_sync_state_with_parent(s->appsrc.get());
+        slot = s.get();
+        slots_.push_back(std::move(s));
+    }
+    auto* route = static_cast<std::shared_ptr<KeyframeRoute>*>(
+        g_object_get_data(G_OBJECT(slot->appsrc.get()), "manifold-route"));
+    {
+        std::lock_guard lock((*route)->mutex);
+        (*route)->source = source;
+    }
+    slot->trackId = track.id;
+    slot->publisherId = track.participantId;
+    slot->source = source;
+    slot->outlet = std::make_shared<Outlet>();
+    slot->outlet->appsrc = retainGst(slot->appsrc.get());
+    slot->outlet->source = source;
+    source->addOutlet(slot->outlet);
+    MLOG(Media, Debug, "%ssending track %s of %s", tag().c_str(), track.id.c_str(), track.participantId.c_str());
+    renegotiate();
+}
+
+void PeerSession::unsubscribe(const std::string& trackId) {
+    for (auto& slot : slots_) {
+        if (slot->trackId != trackId) continue;
+        if (auto source = slot->source.lock()) source->removeOutlet(slot->outlet);
+        auto* route = static_cast<std::shared_ptr<KeyframeRoute>*>(
+            g_object_get_data(G_OBJECT(slot->appsrc.get()), "manifold-route"));
+        {
+            std::lock_guard lock((*route)->mutex);
+            (*route)->source.reset();
+        }
+        slot->outlet.reset();
+        slot->source.reset();
+        slot->trackId.clear(); // stays sendonly, waiting for the next track of its kind
+        slot->publisherId.clear();
+        renegotiate();
+        return;
+    }
+}
+
+void PeerSession::setPaused(const std::string& trackId, bool paused) {
+    for (auto& slot : slots_) {
+        if (slot->trackId != trackId || !slot->outlet) continue;
+        const bool was = slot->outlet->paused.exchange(paused);
+        if (was && !paused) {
+            slot->outlet->keyframeWanted = true;
+            if (auto source = slot->source.lock()) source->requestKeyframe();
+        }
+    }
+}
+
+// ------------------------------------------------------------------ negotiation
+
+void PeerSession::renegotiate() {
+    if (failed_) return;
+    if (offerInFlight_) {
+        renegotiate_ = true;
+        return;
+    }
+    createOffer();
+}
+
+void PeerSession::createOffer() {
+    offerInFlight_ = true;
+    renegotiate_ = false;
+    GstPromise* promise = gst_promise_new_with_change_func(
+        [](GstPromise* p, gpointer data) noexcept {
+            const std::string error = promiseError(p);
+            GstWebRTCSessionDescription* offer = nullptr;
+            if (error.empty())
+                gst_structure_get(gst_promise_get_reply(p), "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer,
+                                  nullptr);
+            gst_promise_unref(p);
+            post(*static_cast<Token*>(data), [offer, error](PeerSession& self) {
+                if (!offer) {
+                    self.failed("could not create an offer: " + error);
+                    return;
+                }
+                self.offerCreated(offer);
+                gst_webrtc_session_description_free(offer);
+            });
+        },
+        newToken(token_), &deleteTokenNotify);
+    g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
+}
+
+void PeerSession::offerCreated(GstWebRTCSessionDescription* offer) {
+    gchar* text = gst_sdp_message_as_text(offer->sdp);
+    std::string sdp = text ? text : "";
+    g_free(text);
+    auto* ctx = new std::pair<Token, std::string>(token_, sdp);
+    GstPromise* promise = gst_promise_new_with_change_func(
+        [](GstPromise* p, gpointer data) noexcept {
+            auto* c = static_cast<std::pair<Token, std::string>*>(data);
+            const std::string error = promiseError(p);
+            gst_promise_unref(p);
+            post(c->first, [error, sdp = c->second](PeerSession& self) {
+                if (!error.empty())
+                    self.failed("could not apply our own offer: " + error);
+                else
+                    self.localDescriptionSet(sdp);
+            });
+        },
+        ctx, [](gpointer d) noexcept { delete static_cast<std::pair<Token, std::string>*>(d); });
+    g_signal_emit_by_name(webrtc_, "set-local-description", offer, promise);
+}
+
+void PeerSession::learnMids(const std::string& sdp) {
+    GstSDPMessage* message = nullptr;
+    gst_sdp_message_new_from_text(sdp.c_str(), &message);
+    if (!message) return;
+    struct Line {
+        std::string mid;
+        std::string media;
+        bool claimed = false;
+    };
+    std::vector<Line> lines;
+    for (guint i = 0; i < gst_sdp_message_medias_len(message); ++i) {
+        const GstSDPMedia* media = gst_sdp_message_get_media(message, i);
+        const char* mid = gst_sdp_media_get_attribute_val(media, "mid");
+        lines.push_back(Line{mid ? mid : "", gst_sdp_media_get_media(media) ? gst_sdp_media_get_media(media) : ""});
+    }
+    gst_sdp_message_free(message);
+
+    GArray* transceivers = nullptr;
+    g_signal_emit_by_name(webrtc_, "get-transceivers", &transceivers);
+    if (!transceivers) return;
+    std::vector<GstWebRTCRTPTransceiver*> fresh; // not associated with an m-line yet
+    for (guint i = 0; i < transceivers->len; ++i) {
+        auto* t = g_array_index(transceivers, GstWebRTCRTPTransceiver*, i);
+        guint mline = G_MAXUINT;
+        g_object_get(t, "mlineindex", &mline, nullptr);
+        if (mline < lines.size())
+            lines[mline].claimed = true;
+        else
+            fresh.push_back(t);
+    }
+    // New transceivers take the remaining m-lines in order, as webrtcbin appends them.
+    std::map<GstWebRTCRTPTransceiver*, std::string> mids;
+    std::size_t next = 0;
+    for (GstWebRTCRTPTransceiver* t : fresh) {
+        while (next < lines.size() && lines[next].claimed) ++next;
+        if (next == lines.size()) break; // added after this offer was made
+        GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+        g_object_get(t, "kind", &kind, nullptr);
+        const bool audio = lines[next].media == "audio";
+        if ((kind == GST_WEBRTC_KIND_AUDIO) != audio && kind != GST_WEBRTC_KIND_UNKNOWN) {
+            MLOG(Media, Warning, "%sm-line %zu is %s but the next new transceiver is not; mids unknown",
+                 tag().c_str(), next, lines[next].media.c_str());
+            break;
+        }
+        mids[t] = lines[next].mid;
+        lines[next].claimed = true;
+    }
+    g_array_unref(transceivers);
+    auto update = [&](GstWebRTCRTPTransceiver* t, std::string& mid) {
+        const std::string known = transceiverMid(t);
+        if (!known.empty())
+            mid = known;
+        else if (auto it = mids.find(t); it != mids.end())
+            mid = it->second;
+    };
+    for (auto& pub : publications_) update(pub->transceiver.get(), pub->mid);
+    for (auto& slot : slots_) update(slot->transceiver.get(), slot->mid);
+}
+
+void PeerSession::localDescriptionSet(const std::string& sdp) {
+    learnMids(sdp);
+    std::vector<MidMapping> mids;
+    for (const auto& pub : publications_)
+        if (!pub->mid.empty())
+            mids.push_back(MidMapping{pub->mid, pub->trackId, pub->trackId.empty() ? "" : participantId_,
+                                      MidMapping::Direction::Send});
+    for (const auto& slot : slots_)
+        if (!slot->mid.empty())
+            mids.push_back(MidMapping{slot->mid, slot->trackId, slot->publisherId, MidMapping::Direction::Recv});
+    ++negotiationId_;
+    Token token = token_;
+    answerTimer_ = engine_.scheduler().after(engine_.config().answerTimeout, [token] {
+        if (auto alive = token.lock()) (*alive)->failed("the client did not answer the offer in time");
+    });
+    MLOG(Media, Debug, "%soffer %llu sent (%zu m-lines)", tag().c_str(),
+         static_cast<unsigned long long>(negotiationId_), mids.size());
+    MLOG(Media, Log, "%soffer %llu:\n%s", tag().c_str(), static_cast<unsigned long long>(negotiationId_), sdp.c_str());
+    listener_.onLocalOffer(negotiationId_, sdp, mids);
+}
+
+std::string PeerSession::applyAnswer(std::uint64_t negotiationId, const std::string& sdp) {
+    if (!offerInFlight_ || negotiationId != negotiationId_) return "no offer is waiting for this answer";
+    MLOG(Media, Log, "%sanswer %llu:\n%s", tag().c_str(), static_cast<unsigned long long>(negotiationId), sdp.c_str());
+    GstSDPMessage* message = nullptr;
+    gst_sdp_message_new_from_text(sdp.c_str(), &message);
+    if (!message || gst_sdp_message_medias_len(message) == 0) {
+        if (message) gst_sdp_message_free(message);
+        return "the SDP has no media sections";
+    }
+    GstWebRTCSessionDescription* answer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, message);
+    answerTimer_.reset();
+    GstPromise* promise = gst_promise_new_with_change_func(
+        [](GstPromise* p, gpointer data) noexcept {
+            const std::string error = promiseError(p);
+            gst_promise_unref(p);
+            post(*static_cast<Token*>(data), [error](PeerSession& self) { self.remoteDescriptionSet(error); });
+        },
+        newToken(token_), &deleteTokenNotify);
+    g_signal_emit_by_name(webrtc_, "set-remote-description", answer, promise);
+    gst_webrtc_session_description_free(answer);
+    return "";
+}
+
+void PeerSession::remoteDescriptionSet(const std::string& error) {
+    if (!error.empty()) {
+        failed("the answer was rejected: " + error);
+        return;
+    }
+    offerInFlight_ = false;
+    if (renegotiate_) createOffer();
+}
+
+void PeerSession::addRemoteCandidate(int mlineIndex, const std::string&, const std::string& candidate) {
+    if (candidate.empty()) return; // end of candidates: nothing to do for webrtcbin 1.22
+    g_signal_emit_by_name(webrtc_, "add-ice-candidate", guint(mlineIndex), candidate.c_str());
+}
+
+void PeerSession::onIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer data) noexcept {
+    post(*static_cast<Token*>(data), [mline, c = std::string(candidate ? candidate : "")](PeerSession& self) {
+        self.listener_.onLocalCandidate(int(mline), "", c);
+    });
+}
+
+void PeerSession::onStateNotify(GObject* webrtc, GParamSpec* pspec, gpointer data) noexcept {
+    if (std::strcmp(pspec->name, "ice-connection-state") == 0) {
+        GstWebRTCICEConnectionState state;
+        g_object_get(webrtc, "ice-connection-state", &state, nullptr);
+        if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
+            post(*static_cast<Token*>(data), [](PeerSession& self) { self.failed("ICE failed"); });
+    } else {
+        GstWebRTCPeerConnectionState state;
+        g_object_get(webrtc, "connection-state", &state, nullptr);
+        post(*static_cast<Token*>(data), [state](PeerSession& self) {
+            MLOG(Media, Debug, "%sconnection state %d", self.tag().c_str(), int(state));
+            if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) self.failed("the connection failed");
+        });
+    }
+}
+
+void PeerSession::failed(const std::string& reason) {
+    if (failed_) return;
+    failed_ = true;
+    MLOG(Media, Warning, "%s%s", tag().c_str(), reason.c_str());
+    listener_.onMediaFailed(reason); // may destroy this: nothing after this line
+}
+
+} // namespace manifold::media

@@ -1,0 +1,111 @@
+// PeerSession.hpp — one participant's media: a pipeline with one webrtcbin.
+//
+// What: the MediaSession of the media plane. Published tracks arrive on recvonly
+// transceivers and end in a TrackSource (the fan-out point); subscribed tracks leave
+// through sendonly "slots" (appsrc -> webrtcbin sink pad) fed by other participants'
+// TrackSources. The server is always the offerer; offers are chained so one is in
+// flight at a time, and changes made meanwhile are folded into the next offer.
+// webrtcbin 1.22 cannot change a negotiated transceiver's direction (except to
+// inactive, for good), so slots are recycled: a freed send slot stays sendonly and is
+// given to the next subscription of the same kind; a freed receive transceiver is given
+// to the participant's next publication of the same kind. The SDP stays bounded.
+// Threads: public methods and Listener calls on the control thread. webrtcbin signals
+// and promise replies arrive on GStreamer threads; they copy what they need and post to
+// the control thread with a weak token, never touching state directly.
+// Ownership: owned by the participant's signalling Session (unique_ptr<MediaSession>).
+// Owns its pipeline (handed to the engine's teardown thread on destruction), its
+// TrackSources (shared with subscribers' outlets, weakly) and its slots.
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/MediaEngine.hpp"
+#include "core/Scheduler.hpp"
+#include "pipelines/GstPtr.hpp"
+#include "pipelines/TrackSource.hpp"
+
+namespace manifold::media {
+
+class WebrtcEngine;
+
+class PeerSession final : public MediaSession {
+public:
+    PeerSession(WebrtcEngine& engine, std::string room, std::string participantId, Listener& listener);
+    ~PeerSession() override;
+
+    // MediaSession
+    void publish(const TrackInfo& track) override;
+    void unpublish(const std::string& trackId) override;
+    void subscribe(const TrackInfo& track, MediaSession& publisher) override;
+    void unsubscribe(const std::string& trackId) override;
+    void setPaused(const std::string& trackId, bool paused) override;
+    void setMuted(const std::string& trackId, bool muted) override;
+    std::string applyAnswer(std::uint64_t negotiationId, const std::string& sdp) override;
+    void addRemoteCandidate(int mlineIndex, const std::string& mid, const std::string& candidate) override;
+
+    /// The fan-out point of one of this participant's published tracks, or null.
+    std::shared_ptr<TrackSource> source(const std::string& trackId) const;
+
+private:
+    struct Publication {
+        GstPtr<GstWebRTCRTPTransceiver> transceiver;
+        std::string mid; // "" until it appeared in an offer
+        MediaKind kind = MediaKind::Audio;
+        std::string trackId; // "" = free, reusable
+        std::shared_ptr<TrackSource> source;
+    };
+    struct Slot {
+        GstPtr<GstWebRTCRTPTransceiver> transceiver;
+        std::string mid; // "" until it appeared in an offer
+        GstPtr<GstElement> appsrc;
+        MediaKind kind = MediaKind::Audio;
+        std::string trackId; // "" = free, reusable
+        std::string publisherId;
+        std::shared_ptr<Outlet> outlet;
+        std::weak_ptr<TrackSource> source;
+    };
+    using Token = std::weak_ptr<PeerSession*>;
+
+    void attachSubscription(const TrackInfo& track, const std::shared_ptr<TrackSource>& source);
+    void renegotiate();
+    void createOffer();
+    void offerCreated(GstWebRTCSessionDescription* offer);
+    void localDescriptionSet(const std::string& sdp);
+    /// webrtcbin 1.22 gives a new transceiver its mid only once signalling is stable
+    /// again; read the mids of our own offer instead and remember them.
+    void learnMids(const std::string& sdp);
+    void remoteDescriptionSet(const std::string& error);
+    void streamAdded(GstPad* pad, GstWebRTCRTPTransceiver* transceiver, CapsPtr caps);
+    void failed(const std::string& reason);
+    std::string tag() const;
+
+    // GStreamer-thread trampolines (noexcept: copy, post, return).
+    static void onPadAdded(GstElement*, GstPad* pad, gpointer token) noexcept;
+    static void onIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer token) noexcept;
+    static void onStateNotify(GObject* webrtc, GParamSpec*, gpointer token) noexcept;
+
+    WebrtcEngine& engine_;  // Passed by argument; outlives this.
+    Listener& listener_;    // Passed by argument; outlives this.
+    const std::string room_;
+    const std::string participantId_;
+    std::shared_ptr<PeerSession*> token_; // weak copies travel into GStreamer callbacks
+    GstPtr<GstElement> pipeline_;
+    GstElement* webrtc_ = nullptr; // owned by pipeline_
+    std::vector<std::unique_ptr<Publication>> publications_;
+    std::vector<std::unique_ptr<Slot>> slots_;
+
+    bool offerInFlight_ = false;  // created/sent, no answer applied yet
+    bool renegotiate_ = false;    // something changed while an offer was in flight
+    std::uint64_t negotiationId_ = 0;
+    Scheduler::Timer answerTimer_;
+    bool failed_ = false;
+};
+
+} // namespace manifold::media

@@ -1,0 +1,99 @@
+// TrackSource.hpp — the forwarding point of one published track (the SFU fan-out).
+//
+// What: the publisher's webrtcbin src pad for this track ends in a fakesink whose pad
+// probe hands every RTP buffer to each subscriber's Outlet (an appsrc in the
+// subscriber's pipeline) by reference: no decoding, no copy. Pause (per outlet) and mute
+// (whole track) drop packets here; resuming asks the publisher for a keyframe.
+// Keyframe requests from subscribers are throttled to one per 500 ms per track and sent
+// upstream into the publisher's webrtcbin, whose rtpsession turns them into PLI/FIR.
+// Threads: `forward` and `requestKeyframe` run on GStreamer streaming threads; the
+// outlet list is a copy-on-write snapshot, so no lock is held while pushing. Everything
+// else runs on the control thread.
+// Ownership: shared (shared_ptr) by the publisher's PeerSession, which creates it, and
+// by subscriber Outlets (weak), which must not keep a gone publisher alive.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/Types.hpp"
+#include "pipelines/GstPtr.hpp"
+
+namespace manifold::media {
+
+class TrackSource;
+
+/// One subscriber's feed from one TrackSource.
+struct Outlet {
+    GstPtr<GstElement> appsrc;             // in the subscriber's pipeline
+    std::weak_ptr<TrackSource> source;     // for keyframe requests
+    std::atomic<bool> paused{false};
+    std::atomic<bool> keyframeWanted{true};  // ask the publisher once the first packet flows
+};
+
+class TrackSource : public std::enable_shared_from_this<TrackSource> {
+public:
+    TrackSource(std::string trackId, MediaKind kind, std::string logTag);
+    ~TrackSource();
+
+    const std::string& trackId() const { return trackId_; }
+    MediaKind kind() const { return kind_; }
+
+    // ---- control thread
+    /// Media is flowing: caps of the publisher's stream (codec, payload type, ssrc).
+    void markReady(CapsPtr caps);
+    bool ready() const { return caps_ != nullptr; }
+    /// Caps for a subscriber's appsrc and transceiver: codec fields and ssrc only.
+    const GstCaps* caps() const { return caps_.get(); }
+    /// Runs `fn` now if ready, else once markReady is called (never after close()).
+    void whenReady(std::function<void()> fn);
+    void addOutlet(std::shared_ptr<Outlet> outlet);
+    void removeOutlet(const std::shared_ptr<Outlet>& outlet);
+    void setMuted(bool muted);
+    /// The publisher left: no more packets, no more waiters.
+    void close();
+
+    // ---- streaming threads
+    /// The pad keyframe requests are sent into (the publisher's webrtcbin src pad).
+    void setUpstreamPad(GstPad* pad);
+    void forward(GstBuffer* buffer);
+    void forwardList(GstBufferList* list);
+    void requestKeyframe();
+
+    std::uint64_t packetsIn() const { return packetsIn_.load(std::memory_order_relaxed); }
+    std::uint64_t keyframeRequests() const { return keyframeRequests_.load(std::memory_order_relaxed); }
+
+private:
+    using Outlets = std::vector<std::shared_ptr<Outlet>>;
+    std::shared_ptr<const Outlets> snapshot() const;
+
+    const std::string trackId_;
+    const MediaKind kind_;
+    const std::string logTag_;
+    CapsPtr caps_;                                  // control thread
+    std::vector<std::function<void()>> waiters_;    // control thread
+    bool closed_ = false;                           // control thread
+
+    mutable std::mutex mutex_; // guards the two pointers below, never held while pushing
+    std::shared_ptr<const Outlets> outlets_ = std::make_shared<const Outlets>();
+    GstPtr<GstPad> upstreamPad_;
+
+    std::atomic<bool> muted_{false};
+    std::atomic<std::int64_t> lastKeyframeRequest_{0}; // monotonic µs
+    std::atomic<std::uint64_t> packetsIn_{0};
+    std::atomic<std::uint64_t> keyframeRequests_{0};
+};
+
+/// Copies only the fields a receiving transceiver needs from a publisher's stream caps.
+CapsPtr forwardingCaps(const GstCaps* streamCaps);
+
+/// True for the GstForceKeyUnit event a receiver's PLI/FIR becomes.
+bool isForceKeyUnit(GstEvent* event);
+
+} // namespace manifold::media

@@ -1,0 +1,70 @@
+#include "pipelines/WebrtcEngine.hpp"
+
+#include <stdexcept>
+
+#include "core/Log.hpp"
+#include "pipelines/PeerSession.hpp"
+
+namespace manifold::media {
+
+namespace {
+
+// Payload types are chosen here and kept on every leg: the server offers both the
+// publisher's and the subscribers' m-lines, so forwarded packets never need a PT rewrite.
+constexpr const char* kAudioCaps =
+    "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
+    "encoding-params=(string)2,minptime=(string)10,useinbandfec=(string)1";
+constexpr const char* kVideoCaps =
+    "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000;"
+    "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
+    "packetization-mode=(string)1,profile-level-id=(string)42e01f,level-asymmetry-allowed=(string)1";
+
+} // namespace
+
+WebrtcEngine::WebrtcEngine(MediaConfig config, Scheduler& scheduler)
+    : config_(std::move(config)), scheduler_(scheduler), audioCaps_(gst_caps_from_string(kAudioCaps)),
+      videoCaps_(gst_caps_from_string(kVideoCaps)) {
+    for (const char* factory : {"webrtcbin", "appsrc", "fakesink", "dtlsdec", "nicesrc", "srtpenc", "rtpbin"}) {
+        GstElementFactory* f = gst_element_factory_find(factory);
+        if (!f)
+            throw std::runtime_error(std::string("GStreamer element '") + factory +
+                                     "' is missing: install gstreamer1.0-plugins-bad, -good and gstreamer1.0-nice");
+        gst_object_unref(f);
+    }
+    // The first DTLS element generates the process-wide certificate (RSA-2048, up to
+    // half a second). Do it now, not when the first participant joins.
+    const gint64 start = g_get_monotonic_time();
+    { GstPtr<GstElement> warm = makeElement("dtlsdec"); }
+    MLOG(Media, Info, "DTLS certificate ready in %.1f ms", double(g_get_monotonic_time() - start) / 1000.0);
+    teardownPool_ = g_thread_pool_new(&WebrtcEngine::teardown, this, 1, TRUE, nullptr);
+}
+
+WebrtcEngine::~WebrtcEngine() {
+    // Waits for every retired pipeline to stop.
+    g_thread_pool_free(teardownPool_, FALSE, TRUE);
+}
+
+std::unique_ptr<MediaSession> WebrtcEngine::createSession(const std::string& room, const std::string& participantId,
+                                                          MediaSession::Listener& listener) {
+    sessions_++;
+    return std::make_unique<PeerSession>(*this, room, participantId, listener);
+}
+
+const GstCaps* WebrtcEngine::publishCaps(MediaKind kind) const {
+    return kind == MediaKind::Audio ? audioCaps_.get() : videoCaps_.get();
+}
+
+void WebrtcEngine::retire(GstPtr<GstElement> pipeline) {
+    if (!pipeline) return;
+    retiring_++;
+    g_thread_pool_push(teardownPool_, pipeline.release(), nullptr);
+}
+
+void WebrtcEngine::teardown(gpointer data, gpointer self) noexcept {
+    auto* pipeline = static_cast<GstElement*>(data);
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(pipeline);
+    static_cast<WebrtcEngine*>(self)->retiring_--;
+}
+
+} // namespace manifold::media

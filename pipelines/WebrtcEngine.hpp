@@ -1,0 +1,68 @@
+// WebrtcEngine.hpp — the media plane's MediaEngine: makes one PeerSession per participant.
+//
+// What: holds the media configuration (ICE addresses, UDP port range, receive jitter
+// buffer latency, answer timeout), the codecs offered to publishers, warms the DTLS
+// certificate at start so the first caller does not pay for it, and stops finished
+// pipelines on a teardown thread so the control thread never blocks on GStreamer
+// state changes.
+// Thread: control thread, except the teardown thread it owns.
+// Ownership: owned by the App; outlives every PeerSession (the App destroys sessions
+// first). Borrows the Scheduler.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "core/MediaEngine.hpp"
+#include "core/Scheduler.hpp"
+#include "pipelines/GstPtr.hpp"
+
+namespace manifold::media {
+
+struct MediaConfig {
+    std::vector<std::string> iceAddresses; // empty = let libnice use every interface
+    int udpPortMin = 0;                    // 0/0 = any
+    int udpPortMax = 0;
+    int jitterLatencyMs = 50;              // receive jitterbuffer of publishers' streams
+    std::chrono::milliseconds answerTimeout{10000};
+};
+
+class WebrtcEngine final : public MediaEngine {
+public:
+    /// Throws std::runtime_error naming what is missing (a GStreamer plugin).
+    WebrtcEngine(MediaConfig config, Scheduler& scheduler);
+    ~WebrtcEngine() override;
+    WebrtcEngine(const WebrtcEngine&) = delete;
+    WebrtcEngine& operator=(const WebrtcEngine&) = delete;
+
+    std::unique_ptr<MediaSession> createSession(const std::string& room, const std::string& participantId,
+                                                MediaSession::Listener& listener) override;
+
+    const MediaConfig& config() const { return config_; }
+    Scheduler& scheduler() { return scheduler_; }
+    /// Codecs offered to a publisher of `kind`, most preferred first.
+    const GstCaps* publishCaps(MediaKind kind) const;
+    /// Stops and releases a participant's pipeline on the teardown thread.
+    void retire(GstPtr<GstElement> pipeline);
+    /// Pipelines handed to retire() and not yet stopped (for tests and metrics).
+    std::size_t retiring() const { return retiring_.load(); }
+    std::size_t sessions() const { return sessions_.load(); }
+    void sessionGone() { sessions_--; }
+
+private:
+    static void teardown(gpointer pipeline, gpointer self) noexcept;
+
+    MediaConfig config_;
+    Scheduler& scheduler_; // Passed by argument.
+    CapsPtr audioCaps_;
+    CapsPtr videoCaps_;
+    GThreadPool* teardownPool_ = nullptr; // Allocated by this; joined in the destructor.
+    std::atomic<std::size_t> retiring_{0};
+    std::atomic<std::size_t> sessions_{0};
+};
+
+} // namespace manifold::media
