@@ -42,6 +42,7 @@ enum class ErrorCode : int {
     UnknownParticipant = 1011, // participantId names no participant in this room
     StaleNegotiation = 1012,   // answer/candidate for a negotiation that is not current
     Busy = 1013,               // too many requests queued behind a pending one
+    UnknownRoom = 1014,        // admin API: no room of that name
     // 2xxx: authorization
     TokenMissing = 2001,       // the auth mode needs a token and none was given
     TokenMalformed = 2002,     // not a JWS compact token, or claims are not valid
@@ -89,6 +90,7 @@ struct Hello {              // first message: version negotiation
     RequestId id = 0;
     std::vector<int> versions; // versions the client speaks
     std::string client;        // free-form client name/version, may be ""
+    bool operator==(const Hello&) const = default;
 };
 struct Join {
     RequestId id = 0;
@@ -97,50 +99,61 @@ struct Join {
     std::string name;         // display name, may be ""
     std::string metadataJson; // a JSON object as text, "" = none
     bool autoSubscribe = true;
+    bool operator==(const Join&) const = default;
 };
 struct Leave {
     RequestId id = 0;
+    bool operator==(const Leave&) const = default;
 };
 struct Publish {
     RequestId id = 0;
     MediaKind kind = MediaKind::Audio;
     std::string label;
+    bool operator==(const Publish&) const = default;
 };
 struct Unpublish {
     RequestId id = 0;
     std::string trackId;
+    bool operator==(const Unpublish&) const = default;
 };
 struct Subscribe {
     RequestId id = 0;
     std::vector<std::string> trackIds; // empty = every track the grants allow
+    bool operator==(const Subscribe&) const = default;
 };
 struct Unsubscribe {
     RequestId id = 0;
     std::vector<std::string> trackIds;
+    bool operator==(const Unsubscribe&) const = default;
 };
 struct Mute {
     RequestId id = 0;
     std::string trackId;
     bool muted = true;
+    bool operator==(const Mute&) const = default;
 };
 struct Pause {              // pause or resume receiving one subscribed track
     RequestId id = 0;
     std::string trackId;
     bool paused = true;
+    bool operator==(const Pause&) const = default;
 };
 struct Answer {             // the client's SDP answer to a server offer
     RequestId id = 0;
     std::uint64_t negotiationId = 0;
     std::string sdp;
+    bool operator==(const Answer&) const = default;
 };
 struct Candidate {          // trickle ICE, both directions; empty candidate = end of candidates
     std::uint64_t negotiationId = 0; // client -> server only; 0 in server messages
     std::string candidate;
     std::string sdpMid;      // "" = absent
     int sdpMLineIndex = 0;
+    bool operator==(const Candidate&) const = default;
 };
 struct Ping {
     RequestId id = 0;
+    bool operator==(const Ping&) const = default;
 };
 
 using ClientMessage = std::variant<Hello, Join, Leave, Publish, Unpublish, Subscribe,
@@ -152,6 +165,7 @@ struct Welcome {
     RequestId id = 0;
     int version = kProtocolVersion;
     std::string server; // "manifold/0.1.0"
+    bool operator==(const Welcome&) const = default;
 };
 struct Joined {
     RequestId id = 0;
@@ -160,54 +174,67 @@ struct Joined {
     Grants grants;
     std::vector<ParticipantInfo> participants; // everyone else, with their tracks
     std::vector<IceServer> iceServers;
+    bool operator==(const Joined&) const = default;
 };
 struct Ok {                 // generic success reply
     RequestId id = 0;
+    bool operator==(const Ok&) const = default;
 };
 struct Published {
     RequestId id = 0;
     TrackInfo track;
+    bool operator==(const Published&) const = default;
 };
 struct Pong {
     RequestId id = 0;
+    bool operator==(const Pong&) const = default;
 };
 struct ParticipantJoined {
     ParticipantInfo participant;
+    bool operator==(const ParticipantJoined&) const = default;
 };
 struct ParticipantLeft {
     std::string participantId;
     std::string reason; // "left", "disconnected", "kicked", "timeout"
+    bool operator==(const ParticipantLeft&) const = default;
 };
 struct TrackPublished {
     TrackInfo track;
+    bool operator==(const TrackPublished&) const = default;
 };
 struct TrackUnpublished {
     std::string trackId;
     std::string participantId;
+    bool operator==(const TrackUnpublished&) const = default;
 };
 struct TrackMuted {
     std::string trackId;
     std::string participantId;
     bool muted = true;
+    bool operator==(const TrackMuted&) const = default;
 };
 struct Offer {
     std::uint64_t negotiationId = 0;
     std::string sdp;
     std::vector<MidMapping> mids;
+    bool operator==(const Offer&) const = default;
 };
 struct Speaking {
     std::string participantId;
     std::string trackId;
     bool speaking = true;
+    bool operator==(const Speaking&) const = default;
 };
 struct Disconnect {         // the server is about to close this connection
     std::string reason;     // "shutdown", "kicked", "room-closed", "timeout", "protocol-error"
     std::string message;    // human-readable
+    bool operator==(const Disconnect&) const = default;
 };
 struct Error {
     std::optional<RequestId> id; // absent when the failing frame had no readable id
     ErrorCode code = ErrorCode::InternalError;
     std::string message;         // human-readable: what went wrong and what to do
+    bool operator==(const Error&) const = default;
 };
 
 using ServerMessage = std::variant<Welcome, Joined, Ok, Published, Pong, ParticipantJoined,

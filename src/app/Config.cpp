@@ -188,8 +188,8 @@ void validate(Config& c, const std::string& jwtSecretFile) {
     if (c.maxRooms < 1) bad("max-rooms must be at least 1");
     if (c.maxParticipants < 1) bad("max-participants must be at least 1");
     if (c.maxTracks < 1 || c.maxTracks > 64) bad("max-tracks must be within 1..64");
-    if (c.maxMessageSize < 1024 || c.maxMessageSize > 16 * 1024 * 1024)
-        bad("max-message-size must be within 1024..16777216 bytes");
+    if (c.maxMessageSize < 1024 || c.maxMessageSize > 1024 * 1024)
+        bad("max-message-size must be within 1024..1048576 bytes (the codec refuses larger frames)");
     if (!(c.maxMessageRate >= 1 && c.maxMessageRate <= 10000)) bad("max-message-rate must be within 1..10000");
     if (c.roomEmptyTimeoutSeconds < 0) bad("room-empty-timeout must not be negative");
     if (c.joinTimeoutSeconds < 1) bad("join-timeout must be at least 1 second");
