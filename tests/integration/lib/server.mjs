@@ -1,0 +1,164 @@
+// server.mjs — start the real Manifold gateway for a test, wait until it listens, stop it.
+//
+//   import { startManifold } from './lib/server.mjs';
+//   const server = await startManifold(['--auth', 'none']);
+//   t.after(() => server.stop());          // or use `withManifold` below
+//   const ws = new WebSocket(server.wsUrl);
+//
+// The binary is `${MANIFOLD_BUILD_DIR:-build}/src/app/manifold`, the build directory taken
+// relative to the repository root unless absolute. `--port 0` is added unless the caller
+// passes `--port`; the gateway then prints
+//   manifold <version> listening on http://127.0.0.1:<port>
+// on stdout, which is how we learn the port. Only 127.0.0.1 is accepted: a gateway that
+// says it listens anywhere else is stopped and the start fails.
+//
+// Every gateway started here is killed when the test process exits, even when a test
+// failed or threw before calling stop().
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Absolute path of the gateway binary this test run uses. */
+export function manifoldBinary() {
+  const buildDir = process.env.MANIFOLD_BUILD_DIR || 'build';
+  return path.resolve(repoRoot, buildDir, 'src/app/manifold');
+}
+
+const LISTENING = /manifold \S+ listening on http:\/\/([0-9.]+|\[[0-9a-f:]+\]):(\d+)/;
+
+const running = new Set();
+function killAll() {
+  for (const child of running) {
+    try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+}
+process.on('exit', killAll);
+// Interrupted runs (Ctrl-C, the test runner's timeout) must not leave gateways behind.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    killAll();
+    process.kill(process.pid, signal);
+  });
+}
+
+function hasOption(args, name) {
+  return args.some((a) => a === name || a.startsWith(`${name}=`));
+}
+
+/** Exit status like a shell reports it: the exit code, or 128 + signal number. */
+function statusOf(code, signal) {
+  if (code !== null) return code;
+  return 128 + (osConstants.signals[signal] ?? 0);
+}
+
+/**
+ * Start the gateway and wait until it listens.
+ * @param {string[]} [args] extra command-line arguments (`--port 0` is added unless given)
+ * @param {{env?: object, timeoutMs?: number, binary?: string, cwd?: string}} [options]
+ *   env: added to (and overriding) process.env for the child
+ * @returns {Promise<{port: number, url: string, wsUrl: string, process: import('node:child_process').ChildProcess,
+ *                    stdout: () => string, stderr: () => string,
+ *                    exited: Promise<number>, stop: (signal?: string, timeoutMs?: number) => Promise<number>}>}
+ */
+export async function startManifold(args = [], { env = {}, timeoutMs = 15000, binary, cwd } = {}) {
+  const exe = binary ?? manifoldBinary();
+  if (!existsSync(exe)) {
+    throw new Error(`gateway binary not found at ${exe}; build it first ` +
+                    `(meson setup build && ninja -C build) or set MANIFOLD_BUILD_DIR`);
+  }
+  const argv = [...args];
+  if (!hasOption(argv, '--port')) argv.unshift('--port', '0');
+
+  const child = spawn(exe, argv, {
+    cwd: cwd ?? repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => { out += chunk; });
+  child.stderr.on('data', (chunk) => { err += chunk; });
+
+  const exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve(statusOf(code, signal));
+    });
+    child.on('error', () => { running.delete(child); resolve(-1); });
+  });
+
+  const stop = async (signal = 'SIGTERM', graceMs = 5000) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const status = await exited;
+      clearTimeout(timer);
+      return status;
+    }
+    return exited;
+  };
+
+  const describe = () => `\n--- command: ${exe} ${argv.join(' ')}\n--- stdout:\n${out}\n--- stderr:\n${err}`;
+
+  let port;
+  try {
+    port = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`gateway did not print "listening on" within ${timeoutMs} ms${describe()}`));
+      }, timeoutMs);
+      const check = () => {
+        const match = LISTENING.exec(out);
+        if (!match) return;
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        if (match[1] !== '127.0.0.1') {
+          reject(new Error(`gateway listens on ${match[1]}, tests only use 127.0.0.1${describe()}`));
+          return;
+        }
+        resolve(Number(match[2]));
+      };
+      child.stdout.on('data', check);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot start ${exe}: ${e.message}`));
+      });
+      exited.then((status) => {
+        clearTimeout(timer);
+        reject(new Error(`gateway exited with status ${status} before listening${describe()}`));
+      });
+      check();
+    });
+  } catch (e) {
+    await stop('SIGKILL');
+    throw e;
+  }
+
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    process: child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    stop,
+  };
+}
+
+/**
+ * startManifold, and stop the gateway when the test (node:test context `t`) ends,
+ * whether it passed or failed.
+ */
+export async function withManifold(t, args = [], options = {}) {
+  const server = await startManifold(args, options);
+  t.after(() => server.stop());
+  return server;
+}
