@@ -27,6 +27,10 @@ void post(const Token& token, Fn fn) {
     });
 }
 
+// RTCP bandwidth (bytes/s) large enough that the regular interval is set by
+// rtcp-min-interval (RFC 4585 T_rr), not by the 5% of a small session's bitrate.
+constexpr double kRtcpBandwidthBytesPerSecond = 50000.0;
+
 gpointer newToken(const std::shared_ptr<PeerSession*>& token) { return new Token(token); }
 void deleteToken(gpointer data, GClosure*) noexcept { delete static_cast<Token*>(data); }
 void deleteTokenNotify(gpointer data) noexcept { delete static_cast<Token*>(data); }
@@ -110,6 +114,20 @@ PeerSession::PeerSession(WebrtcEngine& engine, std::string room, std::string par
         }
         gst_object_unref(ice);
     }
+    // RTCP timing: under AVPF an early RTCP packet (a PLI/FIR asking a publisher for a
+    // keyframe) is allowed once per regular RTCP interval; later ones wait for the next
+    // regular report, 0.3-1.8 s at rtpsession's defaults, which is what a late joiner
+    // waited for. Regular reports every rtcpIntervalMs (randomised 0.5-1.5x) bound that
+    // wait (see ARCHITECTURE.md, "Keyframes").
+    if (GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(webrtc.get()), "rtpbin")) {
+        g_signal_connect(rtpbin, "element-added", G_CALLBACK(+[](GstBin*, GstElement* element, gpointer interval) noexcept {
+            GstElementFactory* factory = gst_element_get_factory(element);
+            if (factory && g_str_equal(GST_OBJECT_NAME(factory), "rtpsession"))
+                if (GPOINTER_TO_SIZE(interval)) g_object_set(element, "rtcp-fraction", kRtcpBandwidthBytesPerSecond, "rtcp-min-interval",
+                             guint64(GPOINTER_TO_SIZE(interval)) * GST_MSECOND, nullptr);
+        }), GSIZE_TO_POINTER(std::size_t(g_getenv("RTCPI") ? atoi(g_getenv("RTCPI")) : config.rtcpIntervalMs)));
+        gst_object_unref(rtpbin);
+    }
     webrtc_ = webrtc.get();
     gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
     g_signal_connect_data(webrtc_, "pad-added", G_CALLBACK(&PeerSession::onPadAdded), newToken(token_),
@@ -120,6 +138,10 @@ PeerSession::PeerSession(WebrtcEngine& engine, std::string room, std::string par
                           newToken(token_), &deleteToken, GConnectFlags(0));
     g_signal_connect_data(webrtc_, "notify::connection-state", G_CALLBACK(&PeerSession::onStateNotify),
                           newToken(token_), &deleteToken, GConnectFlags(0));
+    GstBus* bus = gst_element_get_bus(pipeline_.get());
+    busWatch_ = gst_bus_add_watch_full(bus, G_PRIORITY_DEFAULT, &PeerSession::onBusMessage, newToken(token_),
+                                       &deleteTokenNotify);
+    gst_object_unref(bus);
     if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
         MLOG(Media, Error, "%scannot start the pipeline", tag().c_str());
     MLOG(Media, Debug, "%speer session created", tag().c_str());
@@ -127,7 +149,9 @@ PeerSession::PeerSession(WebrtcEngine& engine, std::string room, std::string par
 
 PeerSession::~PeerSession() {
     token_.reset(); // posted work for this session is dropped from now on
+    if (busWatch_) g_source_remove(busWatch_);
     answerTimer_.reset();
+    offerTimer_.reset();
     for (auto& slot : slots_)
         if (auto source = slot->source.lock()) source->removeOutlet(slot->outlet);
     for (auto& pub : publications_)
@@ -268,8 +292,17 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
             break;
         }
     if (slot) {
+        // A recycled slot: the stream changes (new SSRC, maybe new codec). The next offer is
+        // checked against the sink pad's caps, so they must change now, not with the next packet.
         g_object_set(slot->transceiver.get(), "codec-preferences", caps, nullptr);
         g_object_set(slot->appsrc.get(), "caps", caps, nullptr);
+        GstPad* srcPad = gst_element_get_static_pad(slot->appsrc.get(), "src");
+        GstPad* sinkPad = gst_pad_get_peer(srcPad);
+        if (sinkPad) {
+            gst_pad_send_event(sinkPad, gst_event_new_caps(const_cast<GstCaps*>(caps)));
+            gst_object_unref(sinkPad);
+        }
+        gst_object_unref(srcPad);
     } else {
         auto s = std::make_unique<Slot>();
         s->kind = track.kind;
@@ -290,7 +323,8 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
                      caps, nullptr);
         if (track.kind == MediaKind::Video) g_object_set(transceiver, "do-nack", TRUE, nullptr);
         GstPad* srcPad = gst_element_get_static_pad(s->appsrc.get(), "src");
-        gst_pad_link(srcPad, sinkPad);
+        s->sinkPad = adoptGst(sinkPad);
+        sinkPad = nullptr;
         auto route = std::make_shared<KeyframeRoute>();
         gst_pad_add_probe(srcPad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &onUpstreamEvent,
                           new std::shared_ptr<KeyframeRoute>(route),
@@ -298,8 +332,9 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
         g_object_set_data_full(G_OBJECT(s->appsrc.get()), "manifold-route", new std::shared_ptr<KeyframeRoute>(route),
                                [](gpointer d) noexcept { delete static_cast<std::shared_ptr<KeyframeRoute>*>(d); });
         gst_object_unref(srcPad);
-        gst_object_unref(sinkPad);
-        gst_element_sync_state_with_parent(s->appsrc.get());
+        // Linked and started in startAnsweredSlots(), once webrtcbin has connected this
+        // m-line's input stream: a push into it before that returns FLUSHING.
+        gst_element_set_locked_state(s->appsrc.get(), TRUE);
         slot = s.get();
         slots_.push_back(std::move(s));
     }
@@ -315,6 +350,8 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
     slot->outlet = std::make_shared<Outlet>();
     slot->outlet->appsrc = retainGst(slot->appsrc.get());
     slot->outlet->source = source;
+    slot->awaitingKeyframe = true;
+    slot->offeredIn = 0;
     source->addOutlet(slot->outlet);
     MLOG(Media, Debug, "%ssending track %s of %s", tag().c_str(), track.id.c_str(), track.participantId.c_str());
     renegotiate();
@@ -343,10 +380,8 @@ void PeerSession::setPaused(const std::string& trackId, bool paused) {
     for (auto& slot : slots_) {
         if (slot->trackId != trackId || !slot->outlet) continue;
         const bool was = slot->outlet->paused.exchange(paused);
-        if (was && !paused) {
-            slot->outlet->keyframeWanted = true;
-            if (auto source = slot->source.lock()) source->requestKeyframe();
-        }
+        if (was && !paused)
+            if (auto source = slot->source.lock()) source->requestKeyframe(true);
     }
 }
 
@@ -358,7 +393,17 @@ void PeerSession::renegotiate() {
         renegotiate_ = true;
         return;
     }
-    createOffer();
+    // Every change made in this turn of the control loop (a join subscribing to every
+    // track, a publish) goes into one offer: each extra offer costs the client a round
+    // trip and, in webrtcbin 1.22, new RTX SSRCs on every m-line.
+    if (offerTimer_) return;
+    Token token = token_;
+    offerTimer_ = engine_.scheduler().after(std::chrono::milliseconds(0), [token] {
+        if (auto alive = token.lock()) {
+            (*alive)->offerTimer_.reset();
+            (*alive)->createOffer();
+        }
+    });
 }
 
 void PeerSession::createOffer() {
@@ -476,6 +521,8 @@ void PeerSession::localDescriptionSet(const std::string& sdp) {
         if (!slot->mid.empty())
             mids.push_back(MidMapping{slot->mid, slot->trackId, slot->publisherId, MidMapping::Direction::Recv});
     ++negotiationId_;
+    for (auto& slot : slots_)
+        if (!slot->mid.empty() && slot->outlet && slot->offeredIn == 0) slot->offeredIn = negotiationId_;
     Token token = token_;
     answerTimer_ = engine_.scheduler().after(engine_.config().answerTimeout, [token] {
         if (auto alive = token.lock()) (*alive)->failed("the client did not answer the offer in time");
@@ -514,8 +561,48 @@ void PeerSession::remoteDescriptionSet(const std::string& error) {
         failed("the answer was rejected: " + error);
         return;
     }
+    MLOG(Media, Debug, "%sanswer %llu applied", tag().c_str(), static_cast<unsigned long long>(negotiationId_));
     offerInFlight_ = false;
-    if (renegotiate_) createOffer();
+    startAnsweredSlots();
+    openAnsweredSlots();
+    if (renegotiate_) {
+        renegotiate_ = false;
+        renegotiate();
+    }
+}
+
+void PeerSession::startAnsweredSlots() {
+    for (auto& slot : slots_) {
+        if (slot->offeredIn == 0 || slot->offeredIn > negotiationId_) continue;
+        GstPad* srcPad = gst_element_get_static_pad(slot->appsrc.get(), "src");
+        if (!slot->linked) {
+            slot->linked = gst_pad_link(srcPad, slot->sinkPad.get()) == GST_PAD_LINK_OK;
+            if (!slot->linked) MLOG(Media, Warning, "%scannot link the send slot of %s", tag().c_str(), slot->mid.c_str());
+            gst_element_set_locked_state(slot->appsrc.get(), FALSE);
+            gst_element_sync_state_with_parent(slot->appsrc.get());
+        } else if (gst_pad_get_task_state(srcPad) == GST_TASK_PAUSED) {
+            // basesrc pauses its task for good when a push returns FLUSHING (webrtcbin
+            // briefly flushes an input stream it re-links); a flush restarts it.
+            MLOG(Media, Info, "%srestarting the send slot of %s", tag().c_str(), slot->mid.c_str());
+            gst_pad_send_event(srcPad, gst_event_new_flush_start());
+            gst_pad_send_event(srcPad, gst_event_new_flush_stop(TRUE));
+        }
+        gst_object_unref(srcPad);
+    }
+}
+
+void PeerSession::openAnsweredSlots() {
+    if (!connected_) return; // packets sent before DTLS is up only fill queues
+    for (auto& slot : slots_) {
+        if (!slot->outlet || slot->offeredIn == 0 || slot->offeredIn > negotiationId_ ||
+            (offerInFlight_ && slot->offeredIn == negotiationId_))
+            continue;
+        if (slot->outlet->gated.exchange(false))
+            MLOG(Media, Debug, "%sforwarding %s on %s", tag().c_str(), slot->trackId.c_str(), slot->mid.c_str());
+        if (!slot->awaitingKeyframe) continue;
+        slot->awaitingKeyframe = false;
+        if (auto source = slot->source.lock()) source->requestKeyframe(true);
+    }
 }
 
 void PeerSession::addRemoteCandidate(int mlineIndex, const std::string&, const std::string& candidate) {
@@ -540,9 +627,33 @@ void PeerSession::onStateNotify(GObject* webrtc, GParamSpec* pspec, gpointer dat
         g_object_get(webrtc, "connection-state", &state, nullptr);
         post(*static_cast<Token*>(data), [state](PeerSession& self) {
             MLOG(Media, Debug, "%sconnection state %d", self.tag().c_str(), int(state));
+            if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+                self.connected_ = true;
+                self.openAnsweredSlots();
+            }
             if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) self.failed("the connection failed");
         });
     }
+}
+
+gboolean PeerSession::onBusMessage(GstBus*, GstMessage* message, gpointer data) noexcept {
+    // A bus watch runs on the control thread (default main context).
+    auto alive = static_cast<Token*>(data)->lock();
+    if (!alive) return G_SOURCE_REMOVE;
+    PeerSession& self = **alive;
+    const GstMessageType type = GST_MESSAGE_TYPE(message);
+    if (type != GST_MESSAGE_ERROR && type != GST_MESSAGE_WARNING) return G_SOURCE_CONTINUE;
+    GError* error = nullptr;
+    gchar* debug = nullptr;
+    if (type == GST_MESSAGE_ERROR)
+        gst_message_parse_error(message, &error, &debug);
+    else
+        gst_message_parse_warning(message, &error, &debug);
+    MLOG(Media, Warning, "%s%s from %s: %s (%s)", self.tag().c_str(), type == GST_MESSAGE_ERROR ? "error" : "warning",
+         GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), error ? error->message : "?", debug ? debug : "");
+    g_clear_error(&error);
+    g_free(debug);
+    return G_SOURCE_CONTINUE;
 }
 
 void PeerSession::failed(const std::string& reason) {

@@ -65,11 +65,15 @@ private:
         GstPtr<GstWebRTCRTPTransceiver> transceiver;
         std::string mid; // "" until it appeared in an offer
         GstPtr<GstElement> appsrc;
+        GstPtr<GstPad> sinkPad;        // webrtcbin's request pad for this slot
+        bool linked = false;           // appsrc linked and running (after the first answer)
         MediaKind kind = MediaKind::Audio;
         std::string trackId; // "" = free, reusable
         std::string publisherId;
         std::shared_ptr<Outlet> outlet;
         std::weak_ptr<TrackSource> source;
+        bool awaitingKeyframe = false; // ask for one once the client can decode this m-line
+        std::uint64_t offeredIn = 0;   // the offer that carried the current stream; 0 = none yet
     };
     using Token = std::weak_ptr<PeerSession*>;
 
@@ -84,12 +88,20 @@ private:
     void remoteDescriptionSet(const std::string& error);
     void streamAdded(GstPad* pad, GstWebRTCRTPTransceiver* transceiver, CapsPtr caps);
     void failed(const std::string& reason);
+    /// Opens the gates of slots the client now knows about (its answer to the offer
+    /// that carried them is applied) and, once connected, asks their publishers for a
+    /// keyframe.
+    void openAnsweredSlots();
+    /// Links and starts the appsrc of slots whose m-line the client has answered, and
+    /// restarts any appsrc whose task stopped on a FLUSHING push (see PeerSession.cpp).
+    void startAnsweredSlots();
     std::string tag() const;
 
     // GStreamer-thread trampolines (noexcept: copy, post, return).
     static void onPadAdded(GstElement*, GstPad* pad, gpointer token) noexcept;
     static void onIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer token) noexcept;
     static void onStateNotify(GObject* webrtc, GParamSpec*, gpointer token) noexcept;
+    static gboolean onBusMessage(GstBus*, GstMessage* message, gpointer token) noexcept;
 
     WebrtcEngine& engine_;  // Passed by argument; outlives this.
     Listener& listener_;    // Passed by argument; outlives this.
@@ -98,14 +110,17 @@ private:
     std::shared_ptr<PeerSession*> token_; // weak copies travel into GStreamer callbacks
     GstPtr<GstElement> pipeline_;
     GstElement* webrtc_ = nullptr; // owned by pipeline_
+    guint busWatch_ = 0;
     std::vector<std::unique_ptr<Publication>> publications_;
     std::vector<std::unique_ptr<Slot>> slots_;
 
     bool offerInFlight_ = false;  // created/sent, no answer applied yet
     bool renegotiate_ = false;    // something changed while an offer was in flight
+    Scheduler::Timer offerTimer_; // coalesces the changes of one control-loop turn into one offer
     std::uint64_t negotiationId_ = 0;
     Scheduler::Timer answerTimer_;
     bool failed_ = false;
+    bool connected_ = false; // ICE and DTLS are up
 };
 
 } // namespace manifold::media

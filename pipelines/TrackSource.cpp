@@ -11,6 +11,7 @@ namespace manifold::media {
 
 namespace {
 constexpr std::int64_t kKeyframeIntervalUs = 500 * 1000;
+constexpr std::int64_t kSoonKeyframeIntervalUs = 100 * 1000;
 } // namespace
 
 TrackSource::TrackSource(std::string trackId, MediaKind kind, std::string logTag)
@@ -47,7 +48,6 @@ void TrackSource::addOutlet(std::shared_ptr<Outlet> outlet) {
         next->push_back(std::move(outlet));
         outlets_ = std::move(next);
     }
-    requestKeyframe(); // a new receiver wants a keyframe to start decoding
 }
 
 void TrackSource::removeOutlet(const std::shared_ptr<Outlet>& outlet) {
@@ -59,10 +59,7 @@ void TrackSource::removeOutlet(const std::shared_ptr<Outlet>& outlet) {
 
 void TrackSource::setMuted(bool muted) {
     const bool was = muted_.exchange(muted);
-    if (was && !muted) {
-        lastKeyframeRequest_ = 0; // resuming deserves a keyframe even right after another
-        requestKeyframe();
-    }
+    if (was && !muted) requestKeyframe(true);
 }
 
 void TrackSource::close() {
@@ -83,10 +80,16 @@ void TrackSource::forward(GstBuffer* buffer) {
     if (muted_.load(std::memory_order_relaxed)) return;
     const auto outlets = snapshot();
     for (const auto& outlet : *outlets) {
-        if (outlet->paused.load(std::memory_order_relaxed)) continue;
-        // push_buffer takes the reference; the packet's memory is shared, not copied.
-        gst_app_src_push_buffer(GST_APP_SRC(outlet->appsrc.get()), gst_buffer_ref(buffer));
-        if (outlet->keyframeWanted.exchange(false)) requestKeyframe();
+        if (outlet->paused.load(std::memory_order_relaxed) || outlet->gated.load(std::memory_order_relaxed))
+            continue;
+        // Timestamps are running time of the publisher's pipeline; each subscriber's
+        // pipeline has its own, so the packet is re-stamped on arrival by the outlet's
+        // appsrc (do-timestamp, which only stamps buffers without a timestamp). The copy
+        // is of the GstBuffer header only: the packet's memory is shared, not copied.
+        GstBuffer* copy = gst_buffer_copy_region(buffer, GstBufferCopyFlags(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_MEMORY), 0, -1);
+        GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
+        GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+        gst_app_src_push_buffer(GST_APP_SRC(outlet->appsrc.get()), copy); // takes the copy
     }
 }
 
@@ -95,11 +98,11 @@ void TrackSource::forwardList(GstBufferList* list) {
     for (guint i = 0; i < n; ++i) forward(gst_buffer_list_get(list, i));
 }
 
-void TrackSource::requestKeyframe() {
+void TrackSource::requestKeyframe(bool soon) {
     if (kind_ != MediaKind::Video) return;
     const std::int64_t now = g_get_monotonic_time();
     std::int64_t last = lastKeyframeRequest_.load();
-    if (last != 0 && now - last < kKeyframeIntervalUs) return;
+    if (last != 0 && now - last < (soon ? kSoonKeyframeIntervalUs : kKeyframeIntervalUs)) return;
     if (!lastKeyframeRequest_.compare_exchange_strong(last, now)) return; // another thread won
     GstPtr<GstPad> pad;
     {
@@ -108,7 +111,13 @@ void TrackSource::requestKeyframe() {
     }
     if (!pad) return;
     keyframeRequests_.fetch_add(1, std::memory_order_relaxed);
-    GstStructure* s = gst_structure_new("GstForceKeyUnit", "all-headers", G_TYPE_BOOLEAN, TRUE, nullptr);
+    // rtpsession answers this with a FIR (all-headers, and the m-line offers "ccm fir";
+    // webrtcbin 1.22 does not put "nack pli" in the payload caps rtpsession consults, so
+    // a PLI is never sent). A FIR's sequence number only advances when "count" changes:
+    // without a fresh count, every later FIR repeats the first and browsers ignore it.
+    const gint count = gint(keyframeRequests_.load() % G_MAXINT);
+    GstStructure* s = gst_structure_new("GstForceKeyUnit", "all-headers", G_TYPE_BOOLEAN, TRUE, "count", G_TYPE_INT,
+                                        count, nullptr);
     gst_pad_send_event(pad.get(), gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, s));
     MLOG(Media, Debug, "%skeyframe requested for %s", logTag_.c_str(), trackId_.c_str());
 }

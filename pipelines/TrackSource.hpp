@@ -2,10 +2,11 @@
 //
 // What: the publisher's webrtcbin src pad for this track ends in a fakesink whose pad
 // probe hands every RTP buffer to each subscriber's Outlet (an appsrc in the
-// subscriber's pipeline) by reference: no decoding, no copy. Pause (per outlet) and mute
-// (whole track) drop packets here; resuming asks the publisher for a keyframe.
+// subscriber's pipeline): no decoding, and the packet's memory is shared, not copied
+// (each outlet gets its own buffer header, re-stamped on the subscriber's clock). Pause
+// (per outlet) and mute (whole track) drop packets here; resuming asks for a keyframe.
 // Keyframe requests from subscribers are throttled to one per 500 ms per track and sent
-// upstream into the publisher's webrtcbin, whose rtpsession turns them into PLI/FIR.
+// upstream into the publisher's webrtcbin, whose rtpsession turns them into a FIR.
 // Threads: `forward` and `requestKeyframe` run on GStreamer streaming threads; the
 // outlet list is a copy-on-write snapshot, so no lock is held while pushing. Everything
 // else runs on the control thread.
@@ -34,7 +35,9 @@ struct Outlet {
     GstPtr<GstElement> appsrc;             // in the subscriber's pipeline
     std::weak_ptr<TrackSource> source;     // for keyframe requests
     std::atomic<bool> paused{false};
-    std::atomic<bool> keyframeWanted{true};  // ask the publisher once the first packet flows
+    /// Closed until the client applied an answer that contains this m-line: packets with
+    /// an SSRC the client has not been told about would confuse its demultiplexer.
+    std::atomic<bool> gated{true};
 };
 
 class TrackSource : public std::enable_shared_from_this<TrackSource> {
@@ -64,7 +67,9 @@ public:
     void setUpstreamPad(GstPad* pad);
     void forward(GstBuffer* buffer);
     void forwardList(GstBufferList* list);
-    void requestKeyframe();
+    /// Throttled to one per 500 ms per track; `soon` (a receiver just became able to
+    /// decode) allows one every 100 ms, so several new receivers share one keyframe.
+    void requestKeyframe(bool soon = false);
 
     std::uint64_t packetsIn() const { return packetsIn_.load(std::memory_order_relaxed); }
     std::uint64_t keyframeRequests() const { return keyframeRequests_.load(std::memory_order_relaxed); }

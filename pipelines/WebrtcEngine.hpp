@@ -28,6 +28,7 @@ struct MediaConfig {
     int udpPortMin = 0;                    // 0/0 = any
     int udpPortMax = 0;
     int jitterLatencyMs = 50;              // receive jitterbuffer of publishers' streams
+    int rtcpIntervalMs = 200;              // regular RTCP interval (bounds the wait for a keyframe request)
     std::chrono::milliseconds answerTimeout{10000};
 };
 

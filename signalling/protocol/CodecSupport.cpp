@@ -62,8 +62,9 @@ void writeGrants(JsonWriter& writer, const char* key, const Grants& grants) {
 
 void writeMid(JsonWriter& writer, const MidMapping& mid) {
     writer.string("mid", mid.mid);
-    writer.string("trackId", mid.trackId);
-    writer.string("participantId", mid.participantId);
+    // An idle m-line (kept for reuse) has no track: both ids are omitted.
+    writer.optionalString("trackId", mid.trackId);
+    writer.optionalString("participantId", mid.participantId);
     writer.string("direction", directionName(mid.direction));
 }
 
@@ -129,8 +130,8 @@ void readGrants(JsonReader& reader, Grants& out, bool allRequired) {
 
 void readMid(JsonReader& reader, MidMapping& out) {
     reader.string("mid", out.mid, kObjectId);
-    reader.string("trackId", out.trackId, kObjectId);
-    reader.string("participantId", out.participantId, kObjectId);
+    reader.optionalString("trackId", out.trackId, kObjectId);
+    reader.optionalString("participantId", out.participantId, kObjectId);
     std::string direction;
     reader.string("direction", direction, {0, 16});
     if (!reader.ok())

@@ -510,9 +510,11 @@ void Session::handle(const Candidate& m) {
         fail(std::nullopt, ErrorCode::NotJoined, "join a room first");
         return;
     }
-    if (!media_ || offeredNegotiation_ == 0 || m.negotiationId != offeredNegotiation_) {
+    // Candidates belong to the ICE session, which every offer of this connection shares
+    // (no ICE restarts): one gathered while answering an earlier offer is still good.
+    if (!media_ || m.negotiationId == 0 || m.negotiationId > offeredNegotiation_) {
         fail(std::nullopt, ErrorCode::StaleNegotiation,
-             log::format("candidate for negotiation %llu, but the current one is %llu",
+             log::format("candidate for negotiation %llu, but the latest offer is %llu",
                          static_cast<unsigned long long>(m.negotiationId),
                          static_cast<unsigned long long>(offeredNegotiation_)));
         return;

@@ -85,7 +85,8 @@ inline std::vector<ServerMessage> serverMessages() {
         TrackMuted{"t-19c2", "p-alice", true},
         Offer{3, kSdp,
               {MidMapping{"0", "t-19c2", "p-alice", MidMapping::Direction::Recv},
-               MidMapping{"1", "t-9999", "p-bob", MidMapping::Direction::Send}}},
+               MidMapping{"1", "t-9999", "p-bob", MidMapping::Direction::Send},
+               MidMapping{"2", "", "", MidMapping::Direction::Recv}}}, // idle, kept for reuse
         Candidate{0, kCandidate, "0", 0},
         Candidate{0, "", "", 0},
         Speaking{"p-alice", "t-19c2", true},

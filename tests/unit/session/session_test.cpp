@@ -418,8 +418,15 @@ TEST_F(SessionTest, PublishOfferAnswerAndCandidates) {
     EXPECT_EQ(errorOf(a), ErrorCode::StaleNegotiation) << "an offer is answered once";
     a.send(R"({"type":"candidate","negotiationId":)" + n + R"(,"candidate":"candidate:1 1 UDP 1 127.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0})");
     EXPECT_TRUE(a.drain().empty());
+    // A candidate gathered while answering an earlier offer is still good.
+    media.sessions.at(a.session->participantId())->offer({});
+    a.drain();
+    a.send(R"({"type":"candidate","negotiationId":)" + n + R"(,"candidate":"candidate:3 1 UDP 1 127.0.0.1 5002 typ host","sdpMLineIndex":0})");
+    EXPECT_TRUE(a.drain().empty());
+    a.send(R"({"type":"candidate","negotiationId":0,"candidate":"candidate:4 1 UDP 1 127.0.0.1 5003 typ host","sdpMLineIndex":0})");
+    EXPECT_EQ(errorOf(a), ErrorCode::StaleNegotiation);
     const auto& calls = media.sessions.at(a.session->participantId())->calls;
-    EXPECT_EQ(calls.back(), "candidate:candidate:1 1 UDP 1 127.0.0.1 5000 typ host");
+    EXPECT_EQ(calls.back(), "candidate:candidate:3 1 UDP 1 127.0.0.1 5002 typ host");
 
     // Server candidates reach the client.
     media.sessions.at(a.session->participantId())->listener.onLocalCandidate(0, "0", "candidate:2 1 UDP 2 127.0.0.1 6000 typ host");

@@ -1,0 +1,123 @@
+// Synthetic WebRTC peers for media tests: @roamhq/wrtc (Google's libwebrtc in Node)
+// publishing a moving I420 test pattern and a tone, and receiving through the gateway.
+import { writeSync } from 'node:fs';
+import wrtc from '@roamhq/wrtc';
+import WebSocket from 'ws';
+import { ManifoldClient } from '../../../signalling/client/manifold.js';
+import { startManifold } from '../lib/server.mjs';
+
+const { RTCVideoSource, RTCAudioSource, RTCVideoSink } = wrtc.nonstandard;
+
+/** A video track fed with 320x240 frames at `fps` and an audio track fed with 10 ms chunks. */
+export function syntheticTracks({ fps = 15, width = 320, height = 240 } = {}) {
+  const video = new RTCVideoSource();
+  const audio = new RTCAudioSource();
+  const frame = { width, height, data: new Uint8ClampedArray(width * height * 1.5) };
+  let n = 0;
+  const videoTimer = setInterval(() => {
+    frame.data.fill(16 + (n++ * 7) % 200, 0, width * height); // luma changes every frame
+    frame.data.fill(128, width * height);
+    video.onFrame(frame);
+  }, 1000 / fps);
+  const samples = new Int16Array(480);
+  let phase = 0;
+  const audioTimer = setInterval(() => {
+    for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin((phase++ * 2 * Math.PI * 440) / 48000));
+    audio.onData({ samples, sampleRate: 48000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 });
+  }, 10);
+  const videoTrack = video.createTrack();
+  const audioTrack = audio.createTrack();
+  return {
+    videoTrack,
+    audioTrack,
+    stop() {
+      clearInterval(videoTimer);
+      clearInterval(audioTimer);
+      videoTrack.stop();
+      audioTrack.stop();
+    },
+  };
+}
+
+export function newClient(wsUrl, opts = {}) {
+  return new ManifoldClient(wsUrl, { WebSocket, RTCPeerConnection: wrtc.RTCPeerConnection, ...opts });
+}
+
+/** Counts decoded frames of every remote video track the client receives. */
+export function countFrames(client) {
+  const counts = new Map(); // trackId -> frames
+  const sinks = [];
+  client.on('track', ({ track, trackId }) => {
+    if (track.kind !== 'video') return;
+    counts.set(trackId, 0);
+    const sink = new RTCVideoSink(track);
+    sink.onframe = () => counts.set(trackId, (counts.get(trackId) || 0) + 1);
+    sinks.push(sink);
+  });
+  return { counts, stop: () => sinks.forEach((s) => s.stop()) };
+}
+
+/** inbound-rtp stats of the client's peer connection, by kind. */
+export async function inbound(client) {
+  const pc = client.peerConnection ?? client.pc;
+  const out = [];
+  if (!pc) return out;
+  const report = await pc.getStats();
+  report.forEach((s) => {
+    if (s.type === 'inbound-rtp') out.push(s);
+  });
+  return out;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor(fn, { timeoutMs = 10000, intervalMs = 50, what = 'condition' } = {}) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * Ends a scenario: writes its one-line JSON result synchronously, then kills the
+ * process. @roamhq/wrtc (every version, 0.8 to 0.10) crashes with SIGSEGV in its native
+ * destructors when a Node process exits normally; the result is already out by then,
+ * so the scenario ends with SIGKILL instead and the runner reads the result line.
+ */
+export function finish(result) {
+  writeSync(1, `${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+  process.kill(process.pid, 'SIGKILL');
+}
+
+async function stopAndFinish(server, result) {
+  // SIGKILL skips exit hooks, so stop the gateway explicitly first.
+  if (server) {
+    const status = await server.stop().catch(() => null);
+    if (result && !result.error) result.serverExit = status;
+  }
+  finish(result);
+}
+export const RESULT_PREFIX = 'SCENARIO-RESULT ';
+
+/** Runs `body(ctx)`; ctx.server is a started gateway. Reports errors as {error}. */
+export async function scenario(args, body) {
+  let server;
+  try {
+    server = await startManifold(['--auth', 'none', ...args],
+                                 { env: { GST_DEBUG: process.env.GST_DEBUG || 'manifold*:3' } });
+    const result = await body({ server });
+    if (process.env.SCENARIO_STDERR) result.stderr = server.stderr().slice(-20000);
+    await stopAndFinish(server, result);
+  } catch (e) {
+    const stderr = server ? server.stderr().slice(-3000) : '';
+    await stopAndFinish(server, { error: `${e?.stack ?? e}`, stderr });
+  }
+}
+
+/** Frames decoded so far per remote track id, as a plain object. */
+export function frameCounts(counter) {
+  return Object.fromEntries(counter.counts);
+}
