@@ -123,9 +123,9 @@ PeerSession::PeerSession(WebrtcEngine& engine, std::string room, std::string par
         g_signal_connect(rtpbin, "element-added", G_CALLBACK(+[](GstBin*, GstElement* element, gpointer interval) noexcept {
             GstElementFactory* factory = gst_element_get_factory(element);
             if (factory && g_str_equal(GST_OBJECT_NAME(factory), "rtpsession"))
-                if (GPOINTER_TO_SIZE(interval)) g_object_set(element, "rtcp-fraction", kRtcpBandwidthBytesPerSecond, "rtcp-min-interval",
+                g_object_set(element, "rtcp-fraction", kRtcpBandwidthBytesPerSecond, "rtcp-min-interval",
                              guint64(GPOINTER_TO_SIZE(interval)) * GST_MSECOND, nullptr);
-        }), GSIZE_TO_POINTER(std::size_t(g_getenv("RTCPI") ? atoi(g_getenv("RTCPI")) : config.rtcpIntervalMs)));
+        }), GSIZE_TO_POINTER(std::size_t(config.rtcpIntervalMs)));
         gst_object_unref(rtpbin);
     }
     webrtc_ = webrtc.get();
