@@ -14,6 +14,12 @@ namespace manifold::server {
 
 using session::Session;
 
+namespace {
+// How far past max-message-size a frame may go and still get a typed 1008 error (the
+// frame is read, then refused) instead of libsoup cutting the connection.
+constexpr guint64 kOversizeHeadroom = 1024 * 1024;
+} // namespace
+
 // One WebSocket connection: the socket, its signal handlers and its Session.
 // Control thread; owned by HttpServer::connections_.
 class Connection final : public Session::Transport {
@@ -26,7 +32,11 @@ public:
                                                  server.deps_.scheduler, server.deps_.media,
                                                  server.metrics_},
                                    *this, std::move(remoteAddress));
-        soup_websocket_connection_set_max_incoming_payload_size(ws, server.config_.session.maxMessageSize);
+        // libsoup drops the TCP connection without a close frame when a frame exceeds its
+        // limit; give it headroom so an oversize frame reaches the session, which answers
+        // with a typed error (1008) and carries on. Beyond the headroom libsoup cuts.
+        soup_websocket_connection_set_max_incoming_payload_size(
+            ws, server.config_.session.maxMessageSize + kOversizeHeadroom);
         soup_websocket_connection_set_keepalive_interval(ws, guint(std::max(0, server.config_.keepaliveSeconds)));
         messageHandler_ = g_signal_connect(ws, "message", G_CALLBACK(&Connection::onMessage), this);
         closedHandler_ = g_signal_connect(ws, "closed", G_CALLBACK(&Connection::onClosed), this);
@@ -166,6 +176,10 @@ bool HttpServer::start(std::string& error) {
     }
     soup_server_add_websocket_handler(server_.get(), "/ws", nullptr, nullptr, &HttpServer::onWebsocket,
                                       this, nullptr);
+    // No permessage-deflate: libsoup checks the size limit on the compressed frame, so a
+    // small frame could inflate to megabytes before the session sees it. Signalling
+    // messages are small; compression buys nothing here.
+    soup_server_remove_websocket_extension(server_.get(), SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
     soup_server_add_handler(server_.get(), nullptr, &HttpServer::onRequest, this, nullptr);
 
     GError* err = nullptr;

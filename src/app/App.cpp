@@ -90,9 +90,9 @@ int App::run() {
     }
 
     Limits limits;
-    limits.maxRooms = config_.maxRooms;
-    limits.maxParticipantsPerRoom = config_.maxParticipants;
-    limits.maxTracksPerParticipant = config_.maxTracks;
+    limits.maxRooms = static_cast<std::size_t>(config_.maxRooms);
+    limits.maxParticipantsPerRoom = static_cast<std::size_t>(config_.maxParticipants);
+    limits.maxTracksPerParticipant = static_cast<std::size_t>(config_.maxTracks);
     limits.roomEmptyTimeout = std::chrono::seconds(config_.roomEmptyTimeoutSeconds);
     gateway_ = std::make_unique<Gateway>(limits, *scheduler_);
 
@@ -112,7 +112,7 @@ int App::run() {
     sc.tlsKey = config_.tlsKey;
     sc.webRoot = config_.webRoot;
     sc.keepaliveSeconds = config_.keepaliveSeconds;
-    sc.session.maxMessageSize = config_.maxMessageSize;
+    sc.session.maxMessageSize = static_cast<std::size_t>(config_.maxMessageSize);
     sc.session.messageRate = config_.maxMessageRate;
     sc.session.messageBurst = config_.maxMessageRate * 2;
     sc.session.joinTimeout = std::chrono::seconds(config_.joinTimeoutSeconds);

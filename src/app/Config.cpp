@@ -18,7 +18,12 @@ struct UsageError {
 
 [[noreturn]] void bad(const std::string& message) { throw UsageError{message}; }
 
-po::options_description describe(Config& c, std::string& configFile, std::string& jwtSecretFile) {
+struct Options {
+    po::options_description visible; // what --help shows
+    po::options_description all;     // plus the hidden catch-all for stray arguments
+};
+
+Options describe(Config& c, std::string& configFile, std::string& jwtSecretFile, std::vector<std::string>& stray) {
     po::options_description general("General");
     general.add_options()
         ("help,h", "print this help and exit")
@@ -103,9 +108,12 @@ po::options_description describe(Config& c, std::string& configFile, std::string
         ("log-level", po::value(&c.logLevel)->default_value(c.logLevel)->value_name("LEVEL"),
          "error | warning | info | debug | trace (GST_DEBUG=manifold*:N also works)");
 
-    po::options_description all;
-    all.add(general).add(network).add(auth).add(limits).add(misc);
-    return all;
+    Options out;
+    out.visible.add(general).add(network).add(auth).add(limits).add(misc);
+    po::options_description hidden;
+    hidden.add_options()("stray-argument", po::value(&stray)->composing(), "");
+    out.all.add(out.visible).add(hidden);
+    return out;
 }
 
 std::string readSecretFile(const std::string& path) {
@@ -215,14 +223,17 @@ ParseOutcome parseConfig(const std::vector<std::string>& args, Config& config, s
                          std::ostream& err) {
     std::string configFile;
     std::string jwtSecretFile;
-    po::options_description options = describe(config, configFile, jwtSecretFile);
+    std::vector<std::string> stray;
+    const Options options = describe(config, configFile, jwtSecretFile, stray);
+    po::positional_options_description positional;
+    positional.add("stray-argument", -1);
     try {
         po::variables_map vm;
-        po::store(po::command_line_parser(args).options(options).run(), vm);
+        po::store(po::command_line_parser(args).options(options.all).positional(positional).run(), vm);
         if (vm.count("help")) {
             out << "Usage: manifold [OPTIONS]\n"
                    "Manifold " MANIFOLD_VERSION " - a GStreamer-based multiparty media gateway.\n"
-                << options << "\nEvery option can also be a key in the --config file.\n";
+                << options.visible << "\nEvery option can also be a key in the --config file.\n";
             return ParseOutcome::ExitOk;
         }
         if (vm.count("version")) {
@@ -234,9 +245,11 @@ ParseOutcome parseConfig(const std::vector<std::string>& args, Config& config, s
             std::ifstream in(file);
             if (!in) bad("config file '" + file + "' cannot be read");
             // Stored after the command line, so the command line wins.
-            po::store(po::parse_config_file(in, options, false), vm);
+            po::store(po::parse_config_file(in, options.visible, false), vm);
         }
         po::notify(vm);
+        if (!stray.empty())
+            bad("unexpected argument '" + stray.front() + "'; options start with -- (see --help)");
         validate(config, jwtSecretFile);
     } catch (const UsageError& e) {
         err << "manifold: " << e.message << "\n";

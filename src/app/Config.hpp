@@ -41,10 +41,11 @@ struct Config {
     // storage
     std::string recordingDir = "recordings";
     // limits
-    std::size_t maxRooms = 100;
-    std::size_t maxParticipants = 50;
-    std::size_t maxTracks = 8;
-    std::size_t maxMessageSize = 65536;
+    // Signed, so that "-1" is refused instead of wrapping to a huge unsigned value.
+    long long maxRooms = 100;
+    long long maxParticipants = 50;
+    long long maxTracks = 8;
+    long long maxMessageSize = 65536;
     double maxMessageRate = 50;
     int roomEmptyTimeoutSeconds = 20;
     int joinTimeoutSeconds = 30;

@@ -14,7 +14,11 @@ protocol::Event EventBridge::make(const char* event, const std::string& room) co
 
 void EventBridge::onRoomCreated(const std::string& room) { notifier_.notify(make("room-created", room)); }
 
-void EventBridge::onRoomClosed(const std::string& room) { notifier_.notify(make("room-closed", room)); }
+void EventBridge::onRoomClosed(const std::string& room, const char* reason) {
+    auto e = make("room-closed", room);
+    e.reason = reason;
+    notifier_.notify(e);
+}
 
 void EventBridge::onParticipantJoined(const std::string& room, const ParticipantInfo& p) {
     auto e = make("participant-joined", room);

@@ -16,7 +16,7 @@ public:
     explicit EventBridge(auth::EventNotifier& notifier) : notifier_(notifier) {}
 
     void onRoomCreated(const std::string& room) override;
-    void onRoomClosed(const std::string& room) override;
+    void onRoomClosed(const std::string& room, const char* reason) override;
     void onParticipantJoined(const std::string& room, const ParticipantInfo& p) override;
     void onParticipantLeft(const std::string& room, const ParticipantInfo& p, LeaveReason reason) override;
     void onTrackPublished(const std::string& room, const TrackInfo& track) override;

@@ -97,7 +97,7 @@ bool Gateway::closeRoom(const std::string& roomName) {
         removeAndTell(*room, p->id(), LeaveReason::RoomClosed);
         listener.onRemoved(LeaveReason::RoomClosed);
     }
-    eraseRoom(roomName);
+    eraseRoom(roomName, "closed");
     return true;
 }
 
@@ -114,7 +114,7 @@ void Gateway::shutdown() {
             removeAndTell(room, p->id(), LeaveReason::Shutdown);
             listener.onRemoved(LeaveReason::Shutdown);
         }
-        eraseRoom(name);
+        eraseRoom(name, "shutdown");
     }
 }
 
@@ -122,25 +122,25 @@ void Gateway::roomBecameEmpty(const std::string& name) {
     auto it = rooms_.find(name);
     if (it == rooms_.end()) return;
     if (limits_.roomEmptyTimeout.count() <= 0 || shuttingDown_) {
-        eraseRoom(name);
+        eraseRoom(name, shuttingDown_ ? "shutdown" : "empty");
         return;
     }
     MLOG_P(Core, Debug, name, "", "empty; closing in %lld ms unless someone joins",
            static_cast<long long>(limits_.roomEmptyTimeout.count()));
     it->second.emptyTimer = scheduler_.after(limits_.roomEmptyTimeout, [this, name] {
         auto found = rooms_.find(name);
-        if (found != rooms_.end() && found->second.room->empty()) eraseRoom(name);
+        if (found != rooms_.end() && found->second.room->empty()) eraseRoom(name, "empty");
     });
 }
 
-void Gateway::eraseRoom(const std::string& name) {
+void Gateway::eraseRoom(const std::string& name, const char* reason) {
     auto it = rooms_.find(name);
     if (it == rooms_.end()) return;
     // Move the entry out first: its timer may be the one running this very code.
     RoomEntry entry = std::move(it->second);
     rooms_.erase(it);
-    MLOG_P(Core, Info, name, "", "room closed");
-    for (auto* o : observers_) o->onRoomClosed(name);
+    MLOG_P(Core, Info, name, "", "room closed (%s)", reason);
+    for (auto* o : observers_) o->onRoomClosed(name, reason);
 }
 
 std::variant<TrackInfo, Refusal> Gateway::publish(Participant& owner, MediaKind kind, std::string label,

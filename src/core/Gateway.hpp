@@ -35,7 +35,9 @@ class GatewayObserver {
 public:
     virtual ~GatewayObserver() = default;
     virtual void onRoomCreated(const std::string& room) = 0;
-    virtual void onRoomClosed(const std::string& room) = 0;
+    /// `reason`: "empty" (the grace period after the last leave ran out), "closed" (an
+    /// administrator closed it) or "shutdown".
+    virtual void onRoomClosed(const std::string& room, const char* reason) = 0;
     virtual void onParticipantJoined(const std::string& room, const ParticipantInfo& p) = 0;
     virtual void onParticipantLeft(const std::string& room, const ParticipantInfo& p,
                                    LeaveReason reason) = 0;
@@ -89,7 +91,7 @@ private:
     };
     void removeAndTell(Room& room, const std::string& participantId, LeaveReason reason);
     void roomBecameEmpty(const std::string& name);
-    void eraseRoom(const std::string& name);
+    void eraseRoom(const std::string& name, const char* reason);
     std::string nextId(char prefix);
 
     Limits limits_;

@@ -77,18 +77,14 @@ describe('command line', () => {
     cases.forEach(([args, pattern], i) => assertUsageError(runs[i], pattern, args.join(' ')));
   });
 
-  test('a negative --max-rooms / --max-participants is refused (exit 2)',
-       { todo: 'server bug: size_t options wrap "-1" to 18446744073709551615, which passes the ">= 1" check' },
-       async () => {
+  test('a negative --max-rooms / --max-participants is refused (exit 2)', async () => {
     for (const option of ['--max-rooms', '--max-participants']) {
       const run = await runManifold(['--port', '0', '--auth', 'none', option, '-1'], { timeoutMs: 3000, killOn: /listening on/ });
       assertUsageError(run, new RegExp(option.slice(2)), `${option} -1`);
     }
   });
 
-  test('a stray positional argument is refused (exit 2), not silently ignored',
-       { todo: 'server bug: `manifold --port 0 stray` ignores "stray" and starts serving' },
-       async () => {
+  test('a stray positional argument is refused (exit 2), not silently ignored', async () => {
     const run = await runManifold(['--port', '0', '--auth', 'none', 'stray'], { timeoutMs: 3000, killOn: /listening on/ });
     assertUsageError(run, /stray/, 'manifold stray');
   });

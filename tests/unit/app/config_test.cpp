@@ -100,6 +100,9 @@ TEST(Config, BadValuesNameTheOption) {
     expectUsage({"--max-tracks", "0"}, "max-tracks");
     expectUsage({"--log-level", "loud"}, "log-level");
     expectUsage({"--config", "/nonexistent/manifold.conf"}, "config file");
+    expectUsage({"--max-rooms", "-1"}, "max-rooms");
+    expectUsage({"--max-participants", "-1"}, "max-participants");
+    expectUsage({"--port", "0", "stray"}, "unexpected argument 'stray'");
 }
 
 TEST(Config, FileThenCommandLineWins) {
@@ -109,7 +112,7 @@ TEST(Config, FileThenCommandLineWins) {
     const Parsed p = parse({"--config", file, "--port", "9100"});
     ASSERT_EQ(p.outcome, ParseOutcome::Run) << p.err;
     EXPECT_EQ(p.config.port, 9100);
-    EXPECT_EQ(p.config.maxRooms, 7u);
+    EXPECT_EQ(p.config.maxRooms, 7);
     EXPECT_EQ(p.config.auth, "jwt");
     EXPECT_EQ(p.config.jwtSecret, secret);
     EXPECT_EQ(p.config.stunServers.size(), 2u);

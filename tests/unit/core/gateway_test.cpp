@@ -25,7 +25,7 @@ struct Recorder final : Participant::Listener {
 struct Observer final : GatewayObserver {
     std::vector<std::string> events;
     void onRoomCreated(const std::string& r) override { events.push_back("room-created:" + r); }
-    void onRoomClosed(const std::string& r) override { events.push_back("room-closed:" + r); }
+    void onRoomClosed(const std::string& r, const char* why) override { events.push_back("room-closed:" + r + ":" + why); }
     void onParticipantJoined(const std::string& r, const ParticipantInfo& p) override { events.push_back("joined:" + r + ":" + p.identity); }
     void onParticipantLeft(const std::string& r, const ParticipantInfo& p, LeaveReason) override { events.push_back("left:" + r + ":" + p.identity); }
     void onTrackPublished(const std::string&, const TrackInfo& t) override { events.push_back("published:" + t.id); }
@@ -55,7 +55,7 @@ TEST(Gateway, RoomCreatedOnFirstJoinAndClosedAfterGrace) {
     EXPECT_EQ(g.roomCount(), 1u);
     clock.advance(1ms);
     EXPECT_EQ(g.roomCount(), 0u);
-    EXPECT_EQ(obs.events, (std::vector<std::string>{"room-created:r1", "joined:r1:alice", "left:r1:alice", "room-closed:r1"}));
+    EXPECT_EQ(obs.events, (std::vector<std::string>{"room-created:r1", "joined:r1:alice", "left:r1:alice", "room-closed:r1:empty"}));
 }
 
 TEST(Gateway, RejoinWithinGraceKeepsRoom) {
