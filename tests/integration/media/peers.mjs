@@ -8,14 +8,26 @@ import { startManifold } from '../lib/server.mjs';
 
 const { RTCVideoSource, RTCAudioSource, RTCVideoSink } = wrtc.nonstandard;
 
-/** A video track fed with 320x240 frames at `fps` and an audio track fed with 10 ms chunks. */
-export function syntheticTracks({ fps = 15, width = 320, height = 240 } = {}) {
+/**
+ * A video track fed with 320x240 frames at `fps` and an audio track fed with 10 ms chunks.
+ * The picture is one flat grey that changes every frame (about 100 bytes and one RTP
+ * packet a frame). With `noise` (0..1) that fraction of the rows gets fresh random luma
+ * each frame, so frames span several packets, as a camera's do (0.1: about 4 packets
+ * a frame at libwebrtc's start bitrate, without the encoder dropping frames).
+ */
+export function syntheticTracks({ fps = 15, width = 320, height = 240, noise = 0 } = {}) {
   const video = new RTCVideoSource();
   const audio = new RTCAudioSource();
   const frame = { width, height, data: new Uint8ClampedArray(width * height * 1.5) };
+  const noisy = new Uint32Array(frame.data.buffer, 0, (width * Math.round(height * noise)) >> 2);
   let n = 0;
+  let seed = 0x9e3779b9;
   const videoTimer = setInterval(() => {
     frame.data.fill(16 + (n++ * 7) % 200, 0, width * height); // luma changes every frame
+    for (let i = 0; i < noisy.length; i++) { // xorshift32, 4 luma samples at a time
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+      noisy[i] = seed;
+    }
     frame.data.fill(128, width * height);
     video.onFrame(frame);
   }, 1000 / fps);
@@ -102,12 +114,15 @@ async function stopAndFinish(server, result) {
 }
 export const RESULT_PREFIX = 'SCENARIO-RESULT ';
 
-/** Runs `body(ctx)`; ctx.server is a started gateway. Reports errors as {error}. */
-export async function scenario(args, body) {
+/**
+ * Runs `body(ctx)`; ctx.server is a started gateway. Reports errors as {error}.
+ * `startOptions` go to startManifold (e.g. {netns, host} for a gateway in a veth namespace).
+ */
+export async function scenario(args, body, startOptions = {}) {
   let server;
   try {
     server = await startManifold(['--auth', 'none', ...args],
-                                 { env: { GST_DEBUG: process.env.GST_DEBUG || 'manifold*:3' } });
+                                 { ...startOptions, env: { GST_DEBUG: process.env.GST_DEBUG || 'manifold*:3', ...startOptions.env } });
     const result = await body({ server });
     if (process.env.SCENARIO_STDERR) result.stderr = server.stderr().slice(-20000);
     await stopAndFinish(server, result);
