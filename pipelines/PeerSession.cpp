@@ -204,6 +204,12 @@ void PeerSession::publish(const TrackInfo& track) {
     }
     pub->trackId = track.id;
     pub->source = std::make_shared<TrackSource>(track.id, track.kind, tag());
+    if (track.kind == MediaKind::Audio) {
+        Token token = token_;
+        pub->source->setSpeakingCallback([token, trackId = track.id](bool speaking) {
+            post(token, [trackId, speaking](PeerSession& self) { self.listener_.onSpeaking(trackId, speaking); });
+        });
+    }
     MLOG(Media, Debug, "%sreceiving %s track %s", tag().c_str(), toString(track.kind), track.id.c_str());
     renegotiate();
 }

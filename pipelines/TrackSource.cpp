@@ -1,6 +1,7 @@
 #include "pipelines/TrackSource.hpp"
 
 #include <gst/app/gstappsrc.h>
+#include <gst/rtp/gstrtpbuffer.h>
 
 #include <algorithm>
 #include <cstring>
@@ -12,6 +13,12 @@ namespace manifold::media {
 namespace {
 constexpr std::int64_t kKeyframeIntervalUs = 500 * 1000;
 constexpr std::int64_t kSoonKeyframeIntervalUs = 100 * 1000;
+constexpr const char* kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+// Audio level is -dBov (0 = loudest, 127 = silence). Speech sits around 20-40.
+constexpr int kSpeakingLevel = 45;  // at least this loud ...
+constexpr int kSpeakingPackets = 5; // ... for 5 packets (100 ms of 20 ms Opus frames)
+constexpr int kSilentLevel = 55;    // quieter than this ...
+constexpr int kSilentPackets = 40;  // ... for 800 ms ends speaking
 } // namespace
 
 TrackSource::TrackSource(std::string trackId, MediaKind kind, std::string logTag)
@@ -22,6 +29,13 @@ TrackSource::~TrackSource() = default;
 void TrackSource::markReady(CapsPtr caps) {
     if (closed_) return;
     caps_ = std::move(caps);
+    // Which extension id carries the audio level (the publisher answered our offer of it).
+    const GstStructure* s = gst_caps_get_structure(caps_.get(), 0);
+    for (int i = 0; s && i < gst_structure_n_fields(s); ++i) {
+        const char* field = gst_structure_nth_field_name(s, guint(i));
+        const char* value = g_str_has_prefix(field, "extmap-") ? gst_structure_get_string(s, field) : nullptr;
+        if (value && g_str_equal(value, kAudioLevelUri)) audioLevelId_ = std::atoi(field + 7);
+    }
     auto waiters = std::move(waiters_);
     waiters_.clear();
     for (auto& fn : waiters) fn();
@@ -75,9 +89,31 @@ void TrackSource::setUpstreamPad(GstPad* pad) {
     upstreamPad_ = retainGst(pad);
 }
 
+void TrackSource::trackAudioLevel(GstBuffer* buffer) {
+    const int id = audioLevelId_.load(std::memory_order_relaxed);
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return;
+    gpointer data = nullptr;
+    guint size = 0;
+    int level = 127;
+    if (gst_rtp_buffer_get_extension_onebyte_header(&rtp, guint8(id), 0, &data, &size) && size >= 1)
+        level = static_cast<const guint8*>(data)[0] & 0x7f;
+    gst_rtp_buffer_unmap(&rtp);
+    loudRun_ = level <= kSpeakingLevel ? loudRun_ + 1 : 0;
+    quietRun_ = level > kSilentLevel ? quietRun_ + 1 : 0;
+    bool changed = false;
+    if (!speaking_ && loudRun_ >= kSpeakingPackets) changed = speaking_ = true;
+    else if (speaking_ && quietRun_ >= kSilentPackets) {
+        speaking_ = false;
+        changed = true;
+    }
+    if (changed && onSpeaking_) onSpeaking_(speaking_);
+}
+
 void TrackSource::forward(GstBuffer* buffer) {
     packetsIn_.fetch_add(1, std::memory_order_relaxed);
     if (muted_.load(std::memory_order_relaxed)) return;
+    if (kind_ == MediaKind::Audio && audioLevelId_.load(std::memory_order_relaxed) > 0) trackAudioLevel(buffer);
     const auto outlets = snapshot();
     for (const auto& outlet : *outlets) {
         if (outlet->paused.load(std::memory_order_relaxed) || outlet->gated.load(std::memory_order_relaxed))
@@ -126,7 +162,9 @@ CapsPtr forwardingCaps(const GstCaps* streamCaps) {
     CapsPtr out(gst_caps_new_empty());
     if (!streamCaps || gst_caps_is_empty(streamCaps)) return out;
     GstStructure* s = gst_structure_copy(gst_caps_get_structure(streamCaps, 0));
-    static const char* dropPrefixes[] = {"a-", "ssrc-", "rtcp-fb-", "extmap-", "x-", "npt-", "play-"};
+    // extmap-* stays: forwarded packets keep the publisher's header extensions (the audio
+    // level), so the subscriber's m-line must declare the same ids.
+    static const char* dropPrefixes[] = {"a-", "ssrc-", "rtcp-fb-", "x-", "npt-", "play-"};
     static const char* dropNames[] = {"timestamp-offset", "seqnum-offset", "clock-base", "seqnum-base",
                                       "onvif-mode", "rtx-ssrc", "rtx-payload", "rtx-time"};
     gst_structure_filter_and_map_in_place(

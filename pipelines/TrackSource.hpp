@@ -71,12 +71,17 @@ public:
     /// decode) allows one every 100 ms, so several new receivers share one keyframe.
     void requestKeyframe(bool soon = false);
 
+    /// Called (on a streaming thread) when the audio level says the publisher started or
+    /// stopped speaking. Set once, on the control thread, before media flows.
+    void setSpeakingCallback(std::function<void(bool)> fn) { onSpeaking_ = std::move(fn); }
+
     std::uint64_t packetsIn() const { return packetsIn_.load(std::memory_order_relaxed); }
     std::uint64_t keyframeRequests() const { return keyframeRequests_.load(std::memory_order_relaxed); }
 
 private:
     using Outlets = std::vector<std::shared_ptr<Outlet>>;
     std::shared_ptr<const Outlets> snapshot() const;
+    void trackAudioLevel(GstBuffer* buffer);
 
     const std::string trackId_;
     const MediaKind kind_;
@@ -90,6 +95,12 @@ private:
     GstPtr<GstPad> upstreamPad_;
 
     std::atomic<bool> muted_{false};
+    std::atomic<int> audioLevelId_{0}; // RFC 6464 extension id in the publisher's packets; 0 = none
+    std::function<void(bool)> onSpeaking_;
+    // Speaking detection state: touched only by the one streaming thread that forwards.
+    bool speaking_ = false;
+    int loudRun_ = 0;  // consecutive packets louder than the speaking threshold
+    int quietRun_ = 0; // consecutive packets quieter than the silence threshold
     std::atomic<std::int64_t> lastKeyframeRequest_{0}; // monotonic µs
     std::atomic<std::uint64_t> packetsIn_{0};
     std::atomic<std::uint64_t> keyframeRequests_{0};

@@ -13,7 +13,8 @@ namespace {
 // publisher's and the subscribers' m-lines, so forwarded packets never need a PT rewrite.
 constexpr const char* kAudioCaps =
     "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
-    "encoding-params=(string)2,minptime=(string)10,useinbandfec=(string)1";
+    "encoding-params=(string)2,minptime=(string)10,useinbandfec=(string)1,"
+    "extmap-1=(string)urn:ietf:params:rtp-hdrext:ssrc-audio-level"; // RFC 6464, for `speaking`
 constexpr const char* kVideoCaps =
     "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000;"
     "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"

@@ -592,6 +592,10 @@ void Session::onTrackMuted(const TrackInfo& track) {
     send(TrackMuted{track.id, track.participantId, track.muted});
 }
 
+void Session::onSpeaking(const TrackInfo& track, bool speaking) {
+    send(Speaking{track.participantId, track.id, speaking});
+}
+
 // ------------------------------------------------------------------ media events
 
 void Session::onLocalOffer(std::uint64_t negotiationId, const std::string& sdp,
@@ -603,6 +607,10 @@ void Session::onLocalOffer(std::uint64_t negotiationId, const std::string& sdp,
 
 void Session::onLocalCandidate(int mlineIndex, const std::string& mid, const std::string& candidate) {
     send(Candidate{0, candidate, mid, mlineIndex});
+}
+
+void Session::onSpeaking(const std::string& trackId, bool speaking) {
+    if (participant_) deps_.gateway.setSpeaking(*participant_, trackId, speaking);
 }
 
 void Session::onMediaFailed(const std::string& reason) {

@@ -95,6 +95,7 @@ public:
     void onTrackPublished(const TrackInfo& track) override;
     void onTrackUnpublished(const TrackInfo& track) override;
     void onTrackMuted(const TrackInfo& track) override;
+    void onSpeaking(const TrackInfo& track, bool speaking) override;
     void onRemoved(LeaveReason reason) override;
 
     // MediaSession::Listener
@@ -103,6 +104,7 @@ public:
     void onLocalCandidate(int mlineIndex, const std::string& mid,
                           const std::string& candidate) override;
     void onMediaFailed(const std::string& reason) override;
+    void onSpeaking(const std::string& trackId, bool speaking) override;
 
 private:
     Session(Config config, Deps deps, Transport& transport, std::string remoteAddress);

@@ -170,6 +170,10 @@ std::variant<TrackInfo, Refusal> Gateway::setMuted(Participant& owner, const std
     return room->setMuted(owner, trackId, muted);
 }
 
+void Gateway::setSpeaking(Participant& owner, const std::string& trackId, bool speaking) {
+    if (Room* room = findRoom(owner.room())) room->setSpeaking(owner, trackId, speaking);
+}
+
 Room* Gateway::findRoom(const std::string& room) const {
     auto it = rooms_.find(room);
     return it == rooms_.end() ? nullptr : it->second.room.get();

@@ -79,6 +79,8 @@ public:
     std::variant<TrackInfo, Refusal> setMuted(Participant& owner, const std::string& trackId,
                                               bool muted);
 
+    void setSpeaking(Participant& owner, const std::string& trackId, bool speaking);
+
     Room* findRoom(const std::string& room) const;
     std::vector<RoomInfo> rooms() const;
     std::size_t roomCount() const { return rooms_.size(); }

@@ -32,6 +32,9 @@ public:
                                       const std::string& candidate) = 0;
         /// The peer connection failed (ICE failure, DTLS error, negotiation timeout).
         virtual void onMediaFailed(const std::string& reason) = 0;
+        /// The audio level of one of this participant's published tracks says it started
+        /// or stopped speaking.
+        virtual void onSpeaking(const std::string& trackId, bool speaking) = 0;
     };
 
     virtual ~MediaSession() = default;

@@ -30,6 +30,9 @@ public:
         virtual void onTrackPublished(const TrackInfo& track) = 0;
         virtual void onTrackUnpublished(const TrackInfo& track) = 0;
         virtual void onTrackMuted(const TrackInfo& track) = 0;
+        /// A published audio track started or stopped carrying speech (also told to its
+        /// publisher).
+        virtual void onSpeaking(const TrackInfo& track, bool speaking) = 0;
         /// The gateway removed this participant (kicked, room closed, shutdown). The
         /// Participant is already destroyed when this runs: drop the pointer and close.
         virtual void onRemoved(LeaveReason reason) = 0;

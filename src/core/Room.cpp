@@ -109,6 +109,14 @@ std::variant<TrackInfo, Refusal> Room::setMuted(Participant& owner, const std::s
     return copy;
 }
 
+void Room::setSpeaking(Participant& owner, const std::string& trackId, bool speaking) {
+    const TrackInfo* track = owner.findTrack(trackId);
+    if (!track) return;
+    const TrackInfo copy = *track;
+    tellOthers("", [&](Participant::Listener& l, Participant&) { l.onSpeaking(copy, speaking); });
+    MLOG_P(Core, Debug, name_, owner.id(), "%s speaking on %s", speaking ? "started" : "stopped", trackId.c_str());
+}
+
 std::pair<const TrackInfo*, Participant*> Room::findTrack(const std::string& trackId) const {
     for (const auto& p : participants_)
         if (const TrackInfo* t = p->findTrack(trackId)) return {t, p.get()};

@@ -50,6 +50,8 @@ public:
     std::variant<TrackInfo, Refusal> unpublish(Participant& owner, const std::string& trackId);
     std::variant<TrackInfo, Refusal> setMuted(Participant& owner, const std::string& trackId,
                                               bool muted);
+    /// Tells everyone, the publisher included.
+    void setSpeaking(Participant& owner, const std::string& trackId, bool speaking);
 
     /// The track and its publisher, or {nullptr, nullptr}.
     std::pair<const TrackInfo*, Participant*> findTrack(const std::string& trackId) const;

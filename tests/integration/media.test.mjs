@@ -72,3 +72,12 @@ test('100 join/publish/leave cycles: threads back to baseline, no leak', { ...op
   if (!sanitized) assert.ok(grownMb < 16, `RSS grew by ${grownMb.toFixed(1)} MB`);
   assert.equal(r.serverExit, 0, 'clean exit (with sanitizers: no leak reported)');
 });
+
+test('active speaker: the RFC 6464 audio level becomes speaking events for everyone', { ...opts, timeout: 60000 }, async (t) => {
+  const r = await runScenario('speaking');
+  t.diagnostic(`speaking started ${r.startMs} ms after the tone, stopped ${r.stopMs} ms after silence`);
+  assert.deepEqual(r.eventsAtB, [{ participantId: r.publisher, trackId: r.audio, speaking: true },
+                                 { participantId: r.publisher, trackId: r.audio, speaking: false }]);
+  assert.equal(r.eventsAtA, 2, 'the publisher hears its own speaking state too');
+  assert.ok(r.startMs < 2000 && r.stopMs < 3000);
+});

@@ -33,8 +33,9 @@ export function syntheticTracks({ fps = 15, width = 320, height = 240, noise = 0
   }, 1000 / fps);
   const samples = new Int16Array(480);
   let phase = 0;
+  let amplitude = 8000;
   const audioTimer = setInterval(() => {
-    for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin((phase++ * 2 * Math.PI * 440) / 48000));
+    for (let i = 0; i < samples.length; i++) samples[i] = Math.round(amplitude * Math.sin((phase++ * 2 * Math.PI * 440) / 48000));
     audio.onData({ samples, sampleRate: 48000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 });
   }, 10);
   const videoTrack = video.createTrack();
@@ -42,6 +43,8 @@ export function syntheticTracks({ fps = 15, width = 320, height = 240, noise = 0
   return {
     videoTrack,
     audioTrack,
+    /** Silence (true) or a 440 Hz tone at about -12 dBFS (false). */
+    setSilent(silent) { amplitude = silent ? 0 : 8000; },
     stop() {
       clearInterval(videoTimer);
       clearInterval(audioTimer);

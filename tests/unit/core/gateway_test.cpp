@@ -20,6 +20,7 @@ struct Recorder final : Participant::Listener {
     void onTrackUnpublished(const TrackInfo& t) override { events.push_back("unpublished:" + t.id); }
     void onTrackMuted(const TrackInfo& t) override { events.push_back(std::string("muted:") + t.id + (t.muted ? ":1" : ":0")); }
     void onRemoved(LeaveReason r) override { events.push_back(std::string("removed:") + toString(r)); }
+    void onSpeaking(const TrackInfo& t, bool s) override { events.push_back(std::string("speaking:") + t.id + (s ? ":1" : ":0")); }
 };
 
 struct Observer final : GatewayObserver {
@@ -115,6 +116,20 @@ TEST(Gateway, OthersHearJoinsLeavesAndTracks) {
     g.leave(*pb, LeaveReason::Disconnected);
     EXPECT_EQ(a.events[a.events.size() - 2], "unpublished:" + trackId) << "tracks go before the participant";
     EXPECT_EQ(a.events.back(), "left:" + bobId + ":disconnected");
+}
+
+TEST(Gateway, SpeakingReachesEveryoneIncludingThePublisher) {
+    test::ManualScheduler clock;
+    Gateway g(Limits{}, clock);
+    Recorder a, b;
+    Participant* pa = joinOk(g, "r", "alice", a);
+    joinOk(g, "r", "bob", b);
+    const std::string t = std::get<TrackInfo>(g.publish(*pa, MediaKind::Audio, "mic")).id;
+    g.setSpeaking(*pa, t, true);
+    EXPECT_EQ(a.events.back(), "speaking:" + t + ":1");
+    EXPECT_EQ(b.events.back(), "speaking:" + t + ":1");
+    g.setSpeaking(*pa, "T-unknown", true);
+    EXPECT_EQ(b.events.back(), "speaking:" + t + ":1") << "unknown tracks are ignored";
 }
 
 TEST(Gateway, TrackLimitAndUnknownTrack) {

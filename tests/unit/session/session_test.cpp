@@ -554,6 +554,23 @@ TEST_F(SessionTest, KickAndShutdownTellTheClientWhy) {
     EXPECT_EQ(c.take<Error>().at(0).code, ErrorCode::ShuttingDown);
 }
 
+TEST_F(SessionTest, SpeakingIsBroadcast) {
+    Client& a = joined("r", "alice");
+    Client& b = joined("r", "bob");
+    a.send(R"({"type":"publish","id":5,"kind":"audio","label":"mic"})");
+    const TrackInfo track = a.take<Published>().at(0).track;
+    a.drain();
+    b.drain();
+    media.sessions.at(a.session->participantId())->listener.onSpeaking(track.id, true);
+    for (Client* c : {&a, &b}) {
+        auto s = c->take<Speaking>();
+        ASSERT_EQ(s.size(), 1u);
+        EXPECT_EQ(s[0].trackId, track.id);
+        EXPECT_EQ(s[0].participantId, a.session->participantId());
+        EXPECT_TRUE(s[0].speaking);
+    }
+}
+
 TEST_F(SessionTest, MediaFailureRemovesTheParticipant) {
     Client& a = joined("r", "alice");
     Client& b = joined("r", "bob");
