@@ -2,7 +2,12 @@
 // microphone, show everyone's video with live statistics.
 //
 // Uses only the client library the gateway serves at /lib/manifold.js. Opening
-// /?room=NAME&name=NAME joins that room straight away.
+// /?room=NAME&name=NAME joins that room straight away. Add &codec=h264 (or vp8) to send
+// the camera with that codec when the gateway offers it (the client's preferredCodecs;
+// receivers get whatever each publisher sends).
+//
+// For tests and debugging, `window.manifoldDebug.client` is the ManifoldClient of the
+// current call (null outside a call): its peerConnection, remoteTracks, participants.
 
 import { ManifoldClient, ErrorCode } from '/lib/manifold.js';
 
@@ -32,6 +37,12 @@ const ui = {
   peopleCount: $('people-count'),
   tileTemplate: $('tile-template'),
 };
+
+/** Video codec to send with (?codec=h264|vp8|…), '' = the browser's choice. */
+const codec = (() => {
+  const value = new URLSearchParams(location.search).get('codec') ?? '';
+  return /^[A-Za-z0-9-]{1,16}$/.test(value) ? value : '';
+})();
 
 /** Everything that lives for one call; replaced on each join. */
 let call = null;
@@ -125,7 +136,7 @@ async function join(room, name, token) {
   ui.joinButton.disabled = true;
   setStatus(`Connecting to ${location.host}…`, 'busy');
 
-  const client = new ManifoldClient(wsUrl());
+  const client = new ManifoldClient(wsUrl(), codec ? { preferredCodecs: [`video/${codec}`] } : {});
   call = newCall(client, name);
   const thisCall = call;
   wireEvents(thisCall);
@@ -148,7 +159,7 @@ async function join(room, name, token) {
   ui.joinView.hidden = true;
   ui.callView.hidden = false;
   ui.joinButton.disabled = false;
-  setUrl({ room: client.room, name });
+  setUrl({ room: client.room, name, ...(codec ? { codec } : {}) });
   document.title = `${client.room} — Manifold`;
 
   ui.localTile.querySelector('.who').textContent = `${name} (you)`;
@@ -540,6 +551,8 @@ ui.leave.addEventListener('click', () => leave());
 ui.muteMic.addEventListener('click', () => toggleMute('audio'));
 ui.muteCam.addEventListener('click', () => toggleMute('video'));
 window.addEventListener('pagehide', () => call?.client.close());
+
+window.manifoldDebug = Object.freeze({ get client() { return call?.client ?? null; } });
 
 const params = new URLSearchParams(location.search);
 ui.room.value = params.get('room') ?? '';

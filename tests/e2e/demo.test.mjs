@@ -21,8 +21,7 @@
 // $MANIFOLD_E2E_SCREENSHOT, or a fresh temporary directory (the path is printed).
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,123 +29,31 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { ManifoldClient } from '../../signalling/client/manifold.js';
-import { repoRoot, startManifold } from '../integration/lib/server.mjs';
+import { startManifold } from '../integration/lib/server.mjs';
+import {
+  NETNS_MODE, chromiumMissing, launchChromium, runSelfInNamespace, serverFrameChecker,
+} from './lib/chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const { WebSocket } = require('ws');
 
 const THIS_FILE = fileURLToPath(import.meta.url);
-const CHROMIUM = process.env.MANIFOLD_CHROMIUM || '/usr/bin/chromium';
-const NETNS_MODE = process.env.MANIFOLD_E2E_NETNS; // '1' = inside ours, '0' = do not wrap
 const STEP_MS = 10000;
-
-// From TESTING.md. Playwright rejects --user-data-dir here (launchPersistentContext
-// takes the directory) and a second --disable-features would replace its own list.
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required', '--allow-loopback-in-peer-connection',
-];
-
-function chromiumMissing() {
-  if (!existsSync(CHROMIUM)) {
-    return `Chromium not found at ${CHROMIUM}; install it with "apt-get install -y chromium" ` +
-           '(or set MANIFOLD_CHROMIUM)';
-  }
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed; run "npm ci" in tests/';
-  }
-  return null;
-}
-
-/** Checks server -> client frames against signalling/schema ('' = fine, or the problem). */
-function serverFrameChecker() {
-  const dir = path.join(repoRoot, 'signalling/schema');
-  if (!existsSync(path.join(dir, 'server.schema.json'))) return () => '';
-  const Ajv2020 = require('ajv/dist/2020.js');
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
-  const files = (d) => readdirSync(d, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? files(path.join(d, e.name))
-                      : e.name.endsWith('.schema.json') ? [path.join(d, e.name)] : []);
-  for (const file of files(dir)) ajv.addSchema(JSON.parse(readFileSync(file, 'utf8')));
-  return (text) => {
-    const message = JSON.parse(text);
-    const validate = ajv.getSchema(`https://manifold.invalid/schema/v1/server/${message.type}.schema.json`);
-    if (!validate) return `unknown type ${message.type}`;
-    if (validate(message)) return '';
-    const shown = text.replace(/"sdp":"[^"]*"/, '"sdp":"…"');
-    return `${shown}: ${ajv.errorsText(validate.errors)}`;
-  };
-}
-
-function tapCount(output, name) {
-  const m = new RegExp(`^# ${name} (\\d+)$`, 'm').exec(output);
-  return m ? Number(m[1]) : 0;
-}
 
 if (NETNS_MODE !== '1' && NETNS_MODE !== '0') {
   // ---------------------------------------------------------------- outer run: wrap
   test('demo page e2e (in a private network namespace)', (t) => {
-    const missing = chromiumMissing();
-    if (missing) {
-      t.skip(missing);
-      return;
-    }
-    const probe = spawnSync('unshare', ['-n', 'true'], { encoding: 'utf8' });
-    if (probe.status !== 0) {
-      t.skip('cannot create a network namespace (unshare -n failed: ' +
-             `${(probe.stderr || probe.error?.message || '').trim()}); run as root, or set ` +
-             'MANIFOLD_E2E_NETNS=0 to use the host loopback');
-      return;
-    }
-    // `node --test` marks its children with NODE_TEST_CONTEXT; the inner run must not
-    // inherit it or it would talk the runner's child protocol instead of TAP.
-    const { NODE_TEST_CONTEXT: _ignored, ...env } = process.env;
-    const run = spawnSync('unshare', [
-      '-n', 'sh', '-c', 'ip link set lo up && exec "$0" --test --test-reporter=tap "$1"',
-      process.execPath, THIS_FILE,
-    ], {
-      encoding: 'utf8',
-      env: { ...env, MANIFOLD_E2E_NETNS: '1' },
-      timeout: 300000, // above the sum of the tests' own 90 s limits
-      maxBuffer: 64 * 1024 * 1024,
+    runSelfInNamespace(t, THIS_FILE, {
+      timeoutMs: 300000, // above the sum of the tests' own 90 s limits
+      forward: (text) => /^(screenshot|publish outcome):/.test(text),
     });
-    const output = `${run.stdout}\n${run.stderr}`;
-    for (const line of output.split('\n')) {
-      const text = line.replace(/^[\s#\\]+/, '');
-      if (/^(screenshot|publish outcome):|^(not )?ok \d/.test(text)) t.diagnostic(`inner: ${text}`);
-    }
-    assert.equal(run.status, 0, `the namespaced run failed (status ${run.status}` +
-                                `${run.error ? `, ${run.error.message}` : ''}):\n${output}`);
-    assert.equal(tapCount(output, 'fail'), 0, output);
-    if (tapCount(output, 'pass') === 0) {
-      const reason = /# SKIP (.*)$/m.exec(output)?.[1] ??
-                     `no test passed inside the namespace:\n${output}`;
-      t.skip(reason);
-    }
   });
 } else {
   // ---------------------------------------------------------------- the real tests
 
-  /** Chromium with a fresh profile, closed (and the profile removed) when `t` ends. */
-  const launchPage = async (t, chromium) => {
-    const profile = mkdtempSync(path.join(os.tmpdir(), 'manifold-e2e-profile-'));
-    let context = null;
-    t.after(async () => {
-      // Chromium writes into its profile until it has exited: close first, then remove.
-      await context?.close();
-      rmSync(profile, { recursive: true, force: true });
-    });
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      chromiumSandbox: false,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 800 },
-    });
+  /** One page of a fresh Chromium, closed (and its profile removed) when `t` ends. */
+  const launchPage = async (t) => {
+    const context = await launchChromium(t);
     return context.pages()[0] ?? await context.newPage();
   };
 
@@ -156,14 +63,13 @@ if (NETNS_MODE !== '1' && NETNS_MODE !== '0') {
       t.skip(missing);
       return;
     }
-    const { chromium } = await import('playwright-core');
 
     const server = await startManifold(['--auth', 'none']);
     t.after(() => server.stop());
 
     const screenshot = process.env.MANIFOLD_E2E_SCREENSHOT ||
         path.join(mkdtempSync(path.join(os.tmpdir(), 'manifold-e2e-')), 'demo.png');
-    const page = await launchPage(t, chromium);
+    const page = await launchPage(t);
     const pageErrors = [];
     const consoleLines = [];
     page.on('pageerror', (err) => pageErrors.push(err));
@@ -322,10 +228,9 @@ if (NETNS_MODE !== '1' && NETNS_MODE !== '0') {
       t.skip(missing);
       return;
     }
-    const { chromium } = await import('playwright-core');
     const server = await startManifold(['--auth', 'none']);
     t.after(() => server.stop());
-    const page = await launchPage(t, chromium);
+    const page = await launchPage(t);
     const pageErrors = [];
     page.on('pageerror', (err) => pageErrors.push(String(err)));
     await page.goto(`${server.url}/`); // a secure origin that serves /lib/manifold.js
@@ -523,10 +428,9 @@ if (NETNS_MODE !== '1' && NETNS_MODE !== '0') {
       t.skip(missing);
       return;
     }
-    const { chromium } = await import('playwright-core');
     const server = await startManifold(['--auth', 'none']);
     t.after(() => server.stop());
-    const alice = await launchPage(t, chromium);
+    const alice = await launchPage(t);
     const carol = await alice.context().newPage();
     const pageErrors = [];
     const badFrames = [];

@@ -12,6 +12,13 @@
 // on stdout, which is how we learn the port. Only 127.0.0.1 is accepted: a gateway that
 // says it listens anywhere else is stopped and the start fails.
 //
+// Two-host tests (a veth pair between network namespaces the test made itself, see
+// media/netns.mjs) run the gateway inside one of those namespaces and expect it there:
+//   startManifold(['--address', '10.77.0.1', '--auth', 'none'], {netns: 'mfl123s', host: '10.77.0.1'})
+// runs `ip netns exec mfl123s <binary> ...` and accepts exactly `host` instead of
+// 127.0.0.1. A host other than 127.0.0.1 is refused without a netns, so a gateway
+// started here never listens on the machine's own interfaces.
+//
 // Every gateway started here is killed when the test process exits, even when a test
 // failed or threw before calling stop().
 
@@ -59,22 +66,30 @@ function statusOf(code, signal) {
 /**
  * Start the gateway and wait until it listens.
  * @param {string[]} [args] extra command-line arguments (`--port 0` is added unless given)
- * @param {{env?: object, timeoutMs?: number, binary?: string, cwd?: string}} [options]
+ * @param {{env?: object, timeoutMs?: number, binary?: string, cwd?: string, netns?: string, host?: string}} [options]
  *   env: added to (and overriding) process.env for the child
+ *   netns: run the gateway inside this (test-made) network namespace, via `ip netns exec`
+ *   host: the only listen address accepted (default 127.0.0.1; anything else needs netns)
  * @returns {Promise<{port: number, url: string, wsUrl: string, process: import('node:child_process').ChildProcess,
  *                    stdout: () => string, stderr: () => string,
  *                    exited: Promise<number>, stop: (signal?: string, timeoutMs?: number) => Promise<number>}>}
  */
-export async function startManifold(args = [], { env = {}, timeoutMs = 15000, binary, cwd } = {}) {
+export async function startManifold(args = [], { env = {}, timeoutMs = 15000, binary, cwd, netns,
+                                                   host = '127.0.0.1' } = {}) {
   const exe = binary ?? manifoldBinary();
   if (!existsSync(exe)) {
     throw new Error(`gateway binary not found at ${exe}; build it first ` +
                     `(meson setup build && ninja -C build) or set MANIFOLD_BUILD_DIR`);
   }
+  if (host !== '127.0.0.1' && !netns) {
+    throw new Error(`startManifold: host ${host} needs a netns of the test's own (tests only use 127.0.0.1 otherwise)`);
+  }
   const argv = [...args];
   if (!hasOption(argv, '--port')) argv.unshift('--port', '0');
 
-  const child = spawn(exe, argv, {
+  // `ip netns exec` execs the command in place (no fork): the child is the gateway itself.
+  const [file, fileArgs] = netns ? ['ip', ['netns', 'exec', netns, exe, ...argv]] : [exe, argv];
+  const child = spawn(file, fileArgs, {
     cwd: cwd ?? repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -106,7 +121,7 @@ export async function startManifold(args = [], { env = {}, timeoutMs = 15000, bi
     return exited;
   };
 
-  const describe = () => `\n--- command: ${exe} ${argv.join(' ')}\n--- stdout:\n${out}\n--- stderr:\n${err}`;
+  const describe = () => `\n--- command: ${file} ${fileArgs.join(' ')}\n--- stdout:\n${out}\n--- stderr:\n${err}`;
 
   let port;
   try {
@@ -119,8 +134,8 @@ export async function startManifold(args = [], { env = {}, timeoutMs = 15000, bi
         if (!match) return;
         clearTimeout(timer);
         child.stdout.off('data', check);
-        if (match[1] !== '127.0.0.1') {
-          reject(new Error(`gateway listens on ${match[1]}, tests only use 127.0.0.1${describe()}`));
+        if (match[1] !== host) {
+          reject(new Error(`gateway listens on ${match[1]}, this test only uses ${host}${describe()}`));
           return;
         }
         resolve(Number(match[2]));
@@ -143,8 +158,8 @@ export async function startManifold(args = [], { env = {}, timeoutMs = 15000, bi
 
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}/ws`,
     process: child,
     stdout: () => out,
     stderr: () => err,

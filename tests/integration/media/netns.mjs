@@ -206,7 +206,7 @@ export async function startNflogCapture(ns, file, { group = 77, snaplen = 256 } 
   const nflog = ['-p', 'udp', '-j', 'NFLOG', '--nflog-group', String(group), '--nflog-size', String(snaplen)];
   run('ip', ['netns', 'exec', ns, 'iptables', '-A', 'INPUT', ...nflog]);
   run('ip', ['netns', 'exec', ns, 'iptables', '-A', 'OUTPUT', ...nflog]);
-  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', `nflog:${group}`, '-w', file, '-U', '-s', String(snaplen)],
+  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', `nflog:${group}`, '-w', file, '-U'],
                       { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const exited = new Promise((resolve) => child.on('exit', resolve));

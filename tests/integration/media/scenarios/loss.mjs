@@ -7,7 +7,7 @@
 // and optionally JITTER_LATENCY_MS (--jitter-latency-ms), WINDOW_MS (10000), WARMUP_MS
 // (1000), GATEWAY_CPUS (taskset the gateway), CAPTURE_FILE (pcap of the gateway's UDP
 // during the window, see startNflogCapture), STATS_FIELDS=1 (list every stats field) and
-// RECORD_SDP=1 (the peers' last offer and answer).
+// RECORD_SDP=1 (the peers' offers and answers), AUDIO=0 (publish the video only).
 //
 // Reports, over the window: what the publisher encoded and was asked for (NACKs from the
 // gateway, FIR/PLI), what the receiver decoded, lost, NACKed and asked for, and freezes
@@ -86,19 +86,19 @@ function freezesOf(times) {
 await scenario(args, async ({ server }) => {
   if (env.GATEWAY_CPUS) spawnSync('taskset', ['-a', '-pc', env.GATEWAY_CPUS, String(server.process.pid)], { stdio: 'ignore' });
 
-  // RECORD_SDP=1: the last offer/answer of each peer go into the result.
-  const sdp = {};
+  // RECORD_SDP=1: every offer and answer of each peer go into the result, in order.
+  const sdp = { publisher: [], receiver: [] };
   const recording = (who) => (env.RECORD_SDP ? {
     RTCPeerConnection: class extends wrtc.RTCPeerConnection {
-      async setRemoteDescription(d) { sdp[who] = { ...sdp[who], offer: d.sdp }; return super.setRemoteDescription(d); }
-      async setLocalDescription(d) { await super.setLocalDescription(d); sdp[who] = { ...sdp[who], answer: this.localDescription.sdp }; }
+      async setRemoteDescription(d) { sdp[who].push({ offer: d.sdp }); return super.setRemoteDescription(d); }
+      async setLocalDescription(d) { await super.setLocalDescription(d); sdp[who].push({ answer: this.localDescription.sdp }); }
     },
   } : {});
   const pub = newClient(server.wsUrl, recording('publisher'));
   const media = syntheticTracks({ fps, noise: Number(env.NOISE ?? 0.1) });
   await pub.join('loss', { name: 'publisher' });
   const videoId = (await pub.publish(media.videoTrack, { label: 'camera' })).id;
-  await pub.publish(media.audioTrack, { label: 'microphone' });
+  if (env.AUDIO !== '0') await pub.publish(media.audioTrack, { label: 'microphone' });
 
   const rx = newClient(server.wsUrl, recording('receiver'));
   const frameTimes = [];
