@@ -9,6 +9,7 @@
 
 #include "common/ControlThread.hpp"
 #include "core/Log.hpp"
+#include "pipelines/AnswerCheck.hpp"
 #include "pipelines/WebrtcEngine.hpp"
 
 namespace manifold::media {
@@ -352,6 +353,8 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
     }
     slot->trackId = track.id;
     slot->publisherId = track.participantId;
+    slot->track = track;
+    slot->refused = false;
     slot->source = source;
     slot->outlet = std::make_shared<Outlet>();
     slot->outlet->appsrc = retainGst(slot->appsrc.get());
@@ -550,6 +553,7 @@ std::string PeerSession::applyAnswer(std::uint64_t negotiationId, const std::str
     }
     GstWebRTCSessionDescription* answer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, message);
     answerTimer_.reset();
+    pendingAnswer_ = sdp;
     GstPromise* promise = gst_promise_new_with_change_func(
         [](GstPromise* p, gpointer data) noexcept {
             const std::string error = promiseError(p);
@@ -569,11 +573,40 @@ void PeerSession::remoteDescriptionSet(const std::string& error) {
     }
     MLOG(Media, Debug, "%sanswer %llu applied", tag().c_str(), static_cast<unsigned long long>(negotiationId_));
     offerInFlight_ = false;
+    checkRefusedCodecs();
     startAnsweredSlots();
     openAnsweredSlots();
     if (renegotiate_) {
         renegotiate_ = false;
         renegotiate();
+    }
+}
+
+void PeerSession::checkRefusedCodecs() {
+    GstSDPMessage* answer = nullptr;
+    gst_sdp_message_new_from_text(pendingAnswer_.c_str(), &answer);
+    pendingAnswer_.clear();
+    if (!answer) return;
+    std::map<std::string, int> offered;
+    std::map<std::string, Slot*> byMid;
+    for (auto& slot : slots_) {
+        auto source = slot->source.lock();
+        int pt = 0;
+        if (!source || slot->mid.empty() || slot->refused || !source->caps() ||
+            !gst_structure_get_int(gst_caps_get_structure(source->caps(), 0), "payload", &pt))
+            continue;
+        offered[slot->mid] = pt;
+        byMid[slot->mid] = slot.get();
+    }
+    const std::vector<std::string> refused = refusedSendMids(answer, offered);
+    gst_sdp_message_free(answer);
+    for (const std::string& mid : refused) {
+        Slot* slot = byMid[mid];
+        slot->refused = true;
+        auto source = slot->source.lock();
+        const char* codec = source ? gst_structure_get_string(gst_caps_get_structure(source->caps(), 0), "encoding-name") : nullptr;
+        MLOG(Media, Info, "%sthe client refused %s for track %s", tag().c_str(), codec ? codec : "?", slot->trackId.c_str());
+        listener_.onCodecMismatch(slot->track, codec ? codec : "unknown");
     }
 }
 
@@ -600,7 +633,7 @@ void PeerSession::startAnsweredSlots() {
 void PeerSession::openAnsweredSlots() {
     if (!connected_) return; // packets sent before DTLS is up only fill queues
     for (auto& slot : slots_) {
-        if (!slot->outlet || slot->offeredIn == 0 || slot->offeredIn > negotiationId_ ||
+        if (!slot->outlet || slot->refused || slot->offeredIn == 0 || slot->offeredIn > negotiationId_ ||
             (offerInFlight_ && slot->offeredIn == negotiationId_))
             continue;
         if (slot->outlet->gated.exchange(false))

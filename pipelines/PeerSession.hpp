@@ -73,6 +73,8 @@ private:
         std::shared_ptr<Outlet> outlet;
         std::weak_ptr<TrackSource> source;
         bool awaitingKeyframe = false; // ask for one once the client can decode this m-line
+        bool refused = false;          // the client's answer refused this stream's codec
+        TrackInfo track;               // what this slot carries now
         std::uint64_t offeredIn = 0;   // the offer that carried the current stream; 0 = none yet
     };
     using Token = std::weak_ptr<PeerSession*>;
@@ -92,6 +94,8 @@ private:
     /// that carried them is applied) and, once connected, asks their publishers for a
     /// keyframe.
     void openAnsweredSlots();
+    /// Reports and parks the send slots whose codec the just-applied answer refused.
+    void checkRefusedCodecs();
     /// Links and starts the appsrc of slots whose m-line the client has answered, and
     /// restarts any appsrc whose task stopped on a FLUSHING push (see PeerSession.cpp).
     void startAnsweredSlots();
@@ -121,6 +125,7 @@ private:
     Scheduler::Timer answerTimer_;
     bool failed_ = false;
     bool connected_ = false; // ICE and DTLS are up
+    std::string pendingAnswer_; // the answer being applied, checked for refused codecs once applied
 };
 
 } // namespace manifold::media

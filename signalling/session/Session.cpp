@@ -613,6 +613,13 @@ void Session::onSpeaking(const std::string& trackId, bool speaking) {
     if (participant_) deps_.gateway.setSpeaking(*participant_, trackId, speaking);
 }
 
+void Session::onCodecMismatch(const TrackInfo& track, const std::string& codec) {
+    fail(std::nullopt, ErrorCode::CodecMismatch,
+         "track " + track.id + " of participant " + track.participantId + " is " + codec +
+             ", which your client did not accept; it is not sent to you (enable " + codec +
+             " in the client, or ask the publisher to use another codec)");
+}
+
 void Session::onMediaFailed(const std::string& reason) {
     MLOG_P(Session, Warning, room_, participantId_, "media failed: %s", reason.c_str());
     disconnect("media-failed", "the media connection failed (" + reason + "); rejoin to retry",

@@ -105,6 +105,7 @@ public:
                           const std::string& candidate) override;
     void onMediaFailed(const std::string& reason) override;
     void onSpeaking(const std::string& trackId, bool speaking) override;
+    void onCodecMismatch(const TrackInfo& track, const std::string& codec) override;
 
 private:
     Session(Config config, Deps deps, Transport& transport, std::string remoteAddress);

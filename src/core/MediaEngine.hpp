@@ -35,6 +35,9 @@ public:
         /// The audio level of one of this participant's published tracks says it started
         /// or stopped speaking.
         virtual void onSpeaking(const std::string& trackId, bool speaking) = 0;
+        /// The client refused the codec of a track it was to receive (e.g. H264 for a
+        /// client without it): the track is not forwarded to it.
+        virtual void onCodecMismatch(const TrackInfo& track, const std::string& codec) = 0;
     };
 
     virtual ~MediaSession() = default;

@@ -571,6 +571,22 @@ TEST_F(SessionTest, SpeakingIsBroadcast) {
     }
 }
 
+TEST_F(SessionTest, CodecMismatchIsAnErrorForTheSubscriber) {
+    Client& a = joined("r", "alice");
+    Client& b = joined("r", "bob");
+    a.send(R"({"type":"publish","id":5,"kind":"video","label":"cam"})");
+    const TrackInfo track = a.take<Published>().at(0).track;
+    b.drain();
+    media.sessions.at(b.session->participantId())->listener.onCodecMismatch(track, "H264");
+    auto e = b.take<Error>();
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].code, ErrorCode::CodecMismatch);
+    EXPECT_FALSE(e[0].id.has_value());
+    EXPECT_NE(e[0].message.find("H264"), std::string::npos);
+    EXPECT_NE(e[0].message.find(track.id), std::string::npos);
+    EXPECT_EQ(b.session->state(), Session::State::Joined) << "the session goes on";
+}
+
 TEST_F(SessionTest, MediaFailureRemovesTheParticipant) {
     Client& a = joined("r", "alice");
     Client& b = joined("r", "bob");
