@@ -204,7 +204,7 @@ void PeerSession::publish(const TrackInfo& track) {
         publications_.push_back(std::move(p));
     }
     pub->trackId = track.id;
-    pub->source = std::make_shared<TrackSource>(track.id, track.kind, tag());
+    pub->source = std::make_shared<TrackSource>(track.id, track.kind, tag(), engine_.counters());
     if (track.kind == MediaKind::Audio) {
         Token token = token_;
         pub->source->setSpeakingCallback([token, trackId = track.id](bool speaking) {

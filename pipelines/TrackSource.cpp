@@ -21,8 +21,8 @@ constexpr int kSilentLevel = 55;    // quieter than this ...
 constexpr int kSilentPackets = 40;  // ... for 800 ms ends speaking
 } // namespace
 
-TrackSource::TrackSource(std::string trackId, MediaKind kind, std::string logTag)
-    : trackId_(std::move(trackId)), kind_(kind), logTag_(std::move(logTag)) {}
+TrackSource::TrackSource(std::string trackId, MediaKind kind, std::string logTag, MediaCounters& counters)
+    : trackId_(std::move(trackId)), kind_(kind), logTag_(std::move(logTag)), counters_(counters) {}
 
 TrackSource::~TrackSource() = default;
 
@@ -112,6 +112,7 @@ void TrackSource::trackAudioLevel(GstBuffer* buffer) {
 
 void TrackSource::forward(GstBuffer* buffer) {
     packetsIn_.fetch_add(1, std::memory_order_relaxed);
+    counters_.packetsIn.fetch_add(1, std::memory_order_relaxed);
     if (muted_.load(std::memory_order_relaxed)) return;
     if (kind_ == MediaKind::Audio && audioLevelId_.load(std::memory_order_relaxed) > 0) trackAudioLevel(buffer);
     const auto outlets = snapshot();
@@ -126,6 +127,7 @@ void TrackSource::forward(GstBuffer* buffer) {
         GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
         GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
         gst_app_src_push_buffer(GST_APP_SRC(outlet->appsrc.get()), copy); // takes the copy
+        counters_.packetsForwarded.fetch_add(1, std::memory_order_relaxed);
     }
 }
 
@@ -147,6 +149,7 @@ void TrackSource::requestKeyframe(bool soon) {
     }
     if (!pad) return;
     keyframeRequests_.fetch_add(1, std::memory_order_relaxed);
+    counters_.keyframeRequests.fetch_add(1, std::memory_order_relaxed);
     // rtpsession answers this with a FIR (all-headers, and the m-line offers "ccm fir";
     // webrtcbin 1.22 does not put "nack pli" in the payload caps rtpsession consults, so
     // a PLI is never sent). A FIR's sequence number only advances when "count" changes:

@@ -30,6 +30,13 @@ namespace manifold::media {
 
 class TrackSource;
 
+/// Process-wide media counters for /metrics. Updated on streaming threads (relaxed).
+struct MediaCounters {
+    std::atomic<std::uint64_t> packetsIn{0};        // RTP packets received from publishers
+    std::atomic<std::uint64_t> packetsForwarded{0}; // copies handed to subscribers
+    std::atomic<std::uint64_t> keyframeRequests{0}; // FIRs sent to publishers
+};
+
 /// One subscriber's feed from one TrackSource.
 struct Outlet {
     GstPtr<GstElement> appsrc;             // in the subscriber's pipeline
@@ -42,7 +49,7 @@ struct Outlet {
 
 class TrackSource : public std::enable_shared_from_this<TrackSource> {
 public:
-    TrackSource(std::string trackId, MediaKind kind, std::string logTag);
+    TrackSource(std::string trackId, MediaKind kind, std::string logTag, MediaCounters& counters);
     ~TrackSource();
 
     const std::string& trackId() const { return trackId_; }
@@ -86,6 +93,7 @@ private:
     const std::string trackId_;
     const MediaKind kind_;
     const std::string logTag_;
+    MediaCounters& counters_; // Owned by the WebrtcEngine, which outlives every source.
     CapsPtr caps_;                                  // control thread
     std::vector<std::function<void()>> waiters_;    // control thread
     bool closed_ = false;                           // control thread

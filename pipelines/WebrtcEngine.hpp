@@ -20,6 +20,7 @@
 #include "core/MediaEngine.hpp"
 #include "core/Scheduler.hpp"
 #include "pipelines/GstPtr.hpp"
+#include "pipelines/TrackSource.hpp"
 
 namespace manifold::media {
 
@@ -52,6 +53,8 @@ public:
     /// Pipelines handed to retire() and not yet stopped (for tests and metrics).
     std::size_t retiring() const { return retiring_.load(); }
     std::size_t sessions() const { return sessions_.load(); }
+    MediaCounters& counters() { return counters_; }
+    const MediaCounters& counters() const { return counters_; }
     void sessionGone() { sessions_--; }
 
 private:
@@ -64,6 +67,7 @@ private:
     GThreadPool* teardownPool_ = nullptr; // Allocated by this; joined in the destructor.
     std::atomic<std::size_t> retiring_{0};
     std::atomic<std::size_t> sessions_{0};
+    MediaCounters counters_;
 };
 
 } // namespace manifold::media

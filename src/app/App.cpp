@@ -121,6 +121,17 @@ int App::run() {
     sc.session.serverName = "manifold/" MANIFOLD_VERSION;
     server_ = std::make_unique<server::HttpServer>(
         sc, server::HttpServer::Deps{*gateway_, *authorizer_, *scheduler_, media_.get()});
+    {
+        media::WebrtcEngine* m = media_.get();
+        server_->addMetricsSource([m] {
+            const media::MediaCounters& c = m->counters();
+            return server::metricFamily("manifold_media_sessions", "gauge", "Peer connections (one webrtcbin each).", double(m->sessions())) +
+                   server::metricFamily("manifold_media_pipelines_stopping", "gauge", "Pipelines of gone participants still stopping.", double(m->retiring())) +
+                   server::metricFamily("manifold_rtp_packets_received_total", "counter", "RTP packets received from publishers.", double(c.packetsIn.load())) +
+                   server::metricFamily("manifold_rtp_packets_forwarded_total", "counter", "RTP packets forwarded to subscribers.", double(c.packetsForwarded.load())) +
+                   server::metricFamily("manifold_keyframe_requests_total", "counter", "Keyframe requests (FIR) sent to publishers.", double(c.keyframeRequests.load()));
+        });
+    }
     if (notifier_) {
         auth::EventNotifier* n = notifier_.get();
         server_->addMetricsSource([n] {

@@ -45,6 +45,12 @@ test('pause and mute stop forwarding; resuming brings a fresh keyframe', { ...op
   assert.ok(r.afterUnmute > r.flowing / 2);
   assert.ok(r.keyframesAfterResume > r.keyframesBeforeResume, 'the publisher was asked for a keyframe');
   assert.deepEqual(r.mutedEvents, [true, false]);
+  t.diagnostic(`metrics: ${JSON.stringify(r.metrics)}`);
+  assert.equal(r.metrics.manifold_media_sessions, 2);
+  assert.ok(r.metrics.manifold_rtp_packets_received_total > r.metrics.manifold_rtp_packets_forwarded_total,
+            'paused and muted packets were received but not forwarded');
+  assert.ok(r.metrics.manifold_rtp_packets_forwarded_total > 0);
+  assert.ok(r.metrics.manifold_keyframe_requests_total >= 2, 'keyframes asked for on join and on resume');
 });
 
 test('a peer that never answers, one that answers garbage and one that is killed are removed; the call goes on',

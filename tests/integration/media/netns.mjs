@@ -186,6 +186,7 @@ export async function runScenarioOnVeth(name, { lossPercent = 0, lossAt = ['serv
       env: {
         MANIFOLD_NETNS: veth.server,
         MANIFOLD_HOST: veth.serverAddress,
+        MANIFOLD_NETIF: veth.serverIf,
         LOSS_PERCENT: String(lossPercent),
         LOSS_NETNS: [].concat(lossAt).map((side) => veth[side]).join(','),
         ...env,
@@ -196,21 +197,11 @@ export async function runScenarioOnVeth(name, { lossPercent = 0, lossAt = ['serv
   }
 }
 
-/**
- * Captures, inside namespace `ns`, the UDP packets its processes really receive (INPUT,
- * after any loss rule) and send (OUTPUT), through NFLOG group `group`, with tcpdump into
- * `file` (pcap, link type NFLOG, first 256 bytes of each packet: IP, UDP and RTP headers).
- * Needs tcpdump (Debian: tcpdump). `stop()` ends the capture and removes the rules.
- */
-export async function startNflogCapture(ns, file, { group = 77, snaplen = 256 } = {}) {
-  const nflog = ['-p', 'udp', '-j', 'NFLOG', '--nflog-group', String(group), '--nflog-size', String(snaplen)];
-  run('ip', ['netns', 'exec', ns, 'iptables', '-A', 'INPUT', ...nflog]);
-  run('ip', ['netns', 'exec', ns, 'iptables', '-A', 'OUTPUT', ...nflog]);
-  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', `nflog:${group}`, '-w', file, '-U'],
-                      { stdio: ['ignore', 'ignore', 'pipe'] });
+function startTcpdump(ns, args) {
+  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const exited = new Promise((resolve) => child.on('exit', resolve));
-  await new Promise((resolve, reject) => {
+  const started = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 5000);
     child.stderr.on('data', (d) => {
       err += d;
@@ -220,15 +211,45 @@ export async function startNflogCapture(ns, file, { group = 77, snaplen = 256 } 
     exited.then((code) => { clearTimeout(timer); reject(new Error(`tcpdump exited (${code}): ${err}`)); });
   });
   return {
+    started,
     async stop() {
       child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(timer);
+      const m = /(\d+) packets? captured[\s\S]*?(\d+) packets? dropped by kernel/.exec(err);
+      return m ? { captured: Number(m[1]), droppedByKernel: Number(m[2]) } : { stderr: err };
+    },
+  };
+}
+
+/**
+ * Captures the UDP traffic of the gateway in namespace `ns`, with tcpdump (Debian: tcpdump),
+ * into two pcap files:
+ *   `${prefix}.wire.pcap`  on the veth end `iface`: every packet as it arrives on the wire
+ *                          (before any iptables loss rule) and leaves it, with the kernel's
+ *                          timestamps (nanoseconds): the clock to measure forwarding delay
+ *   `${prefix}.input.pcap` NFLOG copies of the UDP packets that passed INPUT, i.e. that the
+ *                          loss rule let through (its timestamps are not used)
+ * `stop()` ends both and removes the NFLOG rule.
+ */
+export async function startGatewayCapture(ns, iface, prefix, { group = 77 } = {}) {
+  const nflog = ['-p', 'udp', '-j', 'NFLOG', '--nflog-group', String(group), '--nflog-size', '128'];
+  run('ip', ['netns', 'exec', ns, 'iptables', '-A', 'INPUT', ...nflog]);
+  const wire = startTcpdump(ns, ['-i', iface, '-w', `${prefix}.wire.pcap`, '-U', '-s', '160', '--time-stamp-precision=nano', 'udp']);
+  const input = startTcpdump(ns, ['-i', `nflog:${group}`, '-w', `${prefix}.input.pcap`, '-U']);
+  try {
+    await Promise.all([wire.started, input.started]);
+  } catch (e) {
+    await Promise.allSettled([wire.stop(), input.stop()]);
+    run('ip', ['netns', 'exec', ns, 'iptables', '-D', 'INPUT', ...nflog], { check: false });
+    throw e;
+  }
+  return {
+    async stop() {
+      const [w, i] = await Promise.all([wire.stop(), input.stop()]);
       run('ip', ['netns', 'exec', ns, 'iptables', '-D', 'INPUT', ...nflog], { check: false });
-      run('ip', ['netns', 'exec', ns, 'iptables', '-D', 'OUTPUT', ...nflog], { check: false });
-      const stats = /(\d+) packets? captured[\s\S]*?(\d+) packets? dropped by kernel/.exec(err);
-      return stats ? { captured: Number(stats[1]), droppedByKernel: Number(stats[2]) } : { stderr: err };
+      return { wire: w, input: i };
     },
   };
 }

@@ -1,24 +1,25 @@
 // NACK recovery under random packet loss, on two hosts: the gateway in the server
 // namespace of a veth pair, a publisher (VP8 320x240 at 15 fps + Opus) and a receiver in
 // the client namespace. Run it through runScenarioOnVeth (netns.mjs), which passes:
-//   MANIFOLD_NETNS, MANIFOLD_HOST   where the gateway runs and listens
+//   MANIFOLD_NETNS, MANIFOLD_HOST   where the gateway runs and listens (MANIFOLD_NETIF: its veth end)
 //   LOSS_PERCENT, LOSS_NETNS        loss switched on in these namespaces (iptables INPUT)
 //                                   when the measurement window starts, off at its end
 // and optionally JITTER_LATENCY_MS (--jitter-latency-ms), WINDOW_MS (10000), WARMUP_MS
-// (1000), GATEWAY_CPUS (taskset the gateway), CAPTURE_FILE (pcap of the gateway's UDP
-// during the window, see startNflogCapture), STATS_FIELDS=1 (list every stats field) and
+// (1000), GATEWAY_CPUS (taskset the gateway), CAPTURE_PREFIX (pcaps of the gateway's UDP
+// during the window, see startGatewayCapture), STATS_FIELDS=1 (list every stats field) and
 // RECORD_SDP=1 (the peers' offers and answers), AUDIO=0 (publish the video only).
 //
 // Reports, over the window: what the publisher encoded and was asked for (NACKs from the
 // gateway, FIR/PLI), what the receiver decoded, lost, NACKed and asked for, and freezes
-// (from libwebrtc's freezeCount when it has one, and counted from the receiver's video
-// sink: a gap between frames longer than max(3 x median interval, median + 150 ms), the
-// W3C webrtc-stats definition with the median for the average).
+// (from libwebrtc's freezeCount when it has one — @roamhq/wrtc 0.8 has not — and counted
+// from the receiver's video sink: a gap between frames, or between a window edge and a
+// frame, longer than max(3 x median interval, median + 150 ms), the W3C webrtc-stats
+// definition with the median for the average).
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import wrtc from '@roamhq/wrtc';
 import { scenario, syntheticTracks, newClient, sleep, waitFor, finish } from '../peers.mjs';
-import { setLoss, startNflogCapture } from '../netns.mjs';
+import { setLoss, startGatewayCapture } from '../netns.mjs';
 
 const { RTCVideoSink } = wrtc.nonstandard;
 const env = process.env;
@@ -39,7 +40,7 @@ async function statsOf(client, type, kind) {
   const out = [];
   const report = await client.peerConnection.getStats();
   const codecs = new Map();
-  report.forEach((s) => { if (s.type === 'codec') codecs.set(s.id, s.mimeType); });
+  report.forEach((s) => { if (s.type === 'codec') codecs.set(s.id, { mimeType: s.mimeType, payloadType: s.payloadType }); });
   report.forEach((s) => {
     if (s.type === type && (s.kind ?? s.mediaType) === kind) out.push({ ...s, codec: codecs.get(s.codecId) });
   });
@@ -69,10 +70,15 @@ function median(values) {
   return v.length ? v[Math.floor(v.length / 2)] : null;
 }
 
-/** Freezes in a list of frame arrival times (ms). */
-function freezesOf(times) {
-  const gaps = times.slice(1).map((t, i) => t - times[i]);
-  const typical = median(gaps) ?? 1000 / fps;
+/**
+ * Freezes among the frames rendered in [t0, t1] (arrival times, ms). The edges count as
+ * frames, so a picture that stopped and never came back within the window is a freeze too.
+ */
+function freezesOf(times, t0, t1) {
+  const inner = times.slice(1).map((t, i) => t - times[i]);
+  const typical = median(inner) ?? 1000 / fps;
+  const edges = [t0, ...times, t1];
+  const gaps = edges.slice(1).map((t, i) => t - edges[i]);
   const threshold = Math.max(3 * typical, typical + 150);
   const frozen = gaps.filter((g) => g > threshold);
   return {
@@ -116,7 +122,7 @@ await scenario(args, async ({ server }) => {
   await sleep(warmupMs);
 
   const before = await snapshot(pub, rx);
-  const capture = env.CAPTURE_FILE ? await startNflogCapture(netns, env.CAPTURE_FILE) : null;
+  const capture = env.CAPTURE_PREFIX ? await startGatewayCapture(netns, env.MANIFOLD_NETIF, env.CAPTURE_PREFIX) : null;
   if (lossPercent > 0) for (const ns of lossNetns) setLoss(ns, lossPercent);
   const t0 = performance.now();
   const decodedPerSecond = [];
@@ -147,15 +153,15 @@ await scenario(args, async ({ server }) => {
     jitterLatencyMs: env.JITTER_LATENCY_MS ? Number(env.JITTER_LATENCY_MS) : 'default',
     windowMs: Math.round(t1 - t0),
     setupMs,
-    codecs: { video: after.rxVideo.codec, audio: after.rxAudio.codec },
+    codecs: { video: after.rxVideo.codec, audio: after.rxAudio.codec }, // {mimeType, payloadType}
     publisher,
     receiver,
     audio,
     decodedRatio: publisher.framesEncoded ? receiver.framesDecoded / publisher.framesEncoded : null,
     decodedPerSecond,
     sinkFrames: windowFrames.length,
-    freezes: freezesOf(windowFrames),
-    capture: capture ? { file: env.CAPTURE_FILE, ...captureStats } : null,
+    freezes: freezesOf(windowFrames, t0, t1),
+    capture: capture ? { prefix: env.CAPTURE_PREFIX, ...captureStats } : null,
   };
   if (env.RECORD_SDP) result.sdp = sdp;
   if (env.STATS_FIELDS) result.statsFields = { rxVideo: after.rxVideo, pubVideo: after.pubVideo };

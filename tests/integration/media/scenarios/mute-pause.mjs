@@ -60,5 +60,9 @@ await scenario([], async ({ server }) => {
   await waitFor(() => counter.counts.get(video) > framesBeforeUnmute, { what: 'frames after unmute' });
   const afterUnmute = await bytesOver(b, 1000);
 
-  return { flowing, paused, resumeMs, keyframesBeforeResume, keyframesAfterResume, muted, afterUnmute, mutedEvents };
+  const metricsText = await (await fetch(`${server.url}/metrics`)).text();
+  const metric = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metricsText)?.[1]);
+  const metrics = Object.fromEntries(['manifold_media_sessions', 'manifold_rtp_packets_received_total',
+    'manifold_rtp_packets_forwarded_total', 'manifold_keyframe_requests_total'].map((n) => [n, metric(n)]));
+  return { flowing, paused, resumeMs, keyframesBeforeResume, keyframesAfterResume, muted, afterUnmute, mutedEvents, metrics };
 });
