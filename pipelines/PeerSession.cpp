@@ -181,7 +181,8 @@ std::shared_ptr<TrackSource> PeerSession::source(const std::string& trackId) con
 
 // ------------------------------------------------------------------ publishing
 
-void PeerSession::publish(const TrackInfo& track) {
+void PeerSession::publish(const TrackInfo& track, const std::string& preferredCodec) {
+    const CapsPtr caps = engine_.publishCaps(track.kind, preferredCodec);
     Publication* pub = nullptr;
     for (auto& p : publications_)
         if (p->trackId.empty() && p->kind == track.kind) {
@@ -191,7 +192,7 @@ void PeerSession::publish(const TrackInfo& track) {
     if (!pub) {
         GstWebRTCRTPTransceiver* transceiver = nullptr;
         g_signal_emit_by_name(webrtc_, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
-                              engine_.publishCaps(track.kind), &transceiver);
+                              caps.get(), &transceiver);
         if (!transceiver) {
             failed("webrtcbin refused a receive transceiver");
             return;
@@ -203,6 +204,7 @@ void PeerSession::publish(const TrackInfo& track) {
         pub = p.get();
         publications_.push_back(std::move(p));
     }
+    g_object_set(pub->transceiver.get(), "codec-preferences", caps.get(), nullptr); // a reused one may differ
     pub->trackId = track.id;
     pub->source = std::make_shared<TrackSource>(track.id, track.kind, tag(), engine_.counters());
     if (track.kind == MediaKind::Audio) {

@@ -41,7 +41,7 @@ public:
     ~PeerSession() override;
 
     // MediaSession
-    void publish(const TrackInfo& track) override;
+    void publish(const TrackInfo& track, const std::string& preferredCodec) override;
     void unpublish(const std::string& trackId) override;
     void subscribe(const TrackInfo& track, MediaSession& publisher) override;
     void unsubscribe(const std::string& trackId) override;

@@ -15,10 +15,14 @@ constexpr const char* kAudioCaps =
     "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
     "encoding-params=(string)2,minptime=(string)10,useinbandfec=(string)1,"
     "extmap-1=(string)urn:ietf:params:rtp-hdrext:ssrc-audio-level"; // RFC 6464, for `speaking`
+// Video: VP8 first (every browser), then VP9, H264 and AV1 for clients that prefer them
+// (RTCRtpTransceiver.setCodecPreferences before answering).
 constexpr const char* kVideoCaps =
     "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000;"
+    "application/x-rtp,media=video,encoding-name=VP9,payload=98,clock-rate=90000,profile-id=(string)0;"
     "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
-    "packetization-mode=(string)1,profile-level-id=(string)42e01f,level-asymmetry-allowed=(string)1";
+    "packetization-mode=(string)1,profile-level-id=(string)42e01f,level-asymmetry-allowed=(string)1;"
+    "application/x-rtp,media=video,encoding-name=AV1,payload=45,clock-rate=90000";
 
 } // namespace
 
@@ -51,8 +55,17 @@ std::unique_ptr<MediaSession> WebrtcEngine::createSession(const std::string& roo
     return std::make_unique<PeerSession>(*this, room, participantId, listener);
 }
 
-const GstCaps* WebrtcEngine::publishCaps(MediaKind kind) const {
-    return kind == MediaKind::Audio ? audioCaps_.get() : videoCaps_.get();
+CapsPtr WebrtcEngine::publishCaps(MediaKind kind, const std::string& preferred) const {
+    const GstCaps* all = kind == MediaKind::Audio ? audioCaps_.get() : videoCaps_.get();
+    CapsPtr out(gst_caps_new_empty());
+    for (int pass = 0; pass < 2; ++pass)
+        for (guint i = 0; i < gst_caps_get_size(all); ++i) {
+            const GstStructure* s = gst_caps_get_structure(all, i);
+            const char* name = gst_structure_get_string(s, "encoding-name");
+            const bool isPreferred = name && !preferred.empty() && g_ascii_strcasecmp(name, preferred.c_str()) == 0;
+            if (isPreferred == (pass == 0)) gst_caps_append_structure(out.get(), gst_structure_copy(s));
+        }
+    return out;
 }
 
 void WebrtcEngine::retire(GstPtr<GstElement> pipeline) {

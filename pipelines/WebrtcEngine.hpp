@@ -46,8 +46,9 @@ public:
 
     const MediaConfig& config() const { return config_; }
     Scheduler& scheduler() { return scheduler_; }
-    /// Codecs offered to a publisher of `kind`, most preferred first.
-    const GstCaps* publishCaps(MediaKind kind) const;
+    /// Codecs offered to a publisher of `kind`, most preferred first; `preferred`
+    /// ("VP9", ...) moves that codec to the front.
+    CapsPtr publishCaps(MediaKind kind, const std::string& preferred = {}) const;
     /// Stops and releases a participant's pipeline on the teardown thread.
     void retire(GstPtr<GstElement> pipeline);
     /// Pipelines handed to retire() and not yet stopped (for tests and metrics).

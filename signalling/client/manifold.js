@@ -44,8 +44,11 @@
  *                                     -> {room, participantId, grants, participants, iceServers}
  *                                        (connects first when not connected, or again after
  *                                        a close)
- *   publish(mediaStreamTrack, {label}?) or publish({kind, label}, mediaStreamTrack?)
+ *   publish(mediaStreamTrack, {label, codec}?) or publish({kind, label, codec}, mediaStreamTrack?)
  *                                     -> TrackInfo {id, participantId, kind, label, muted}
+ *                                        `codec` ("VP8", "VP9", "H264", "AV1"; "OPUS" for audio)
+ *                                        asks the server to offer that codec first: browsers
+ *                                        send the first codec of the offer they support
  *                                        The local track is attached to the transceiver the
  *                                        server's next offer marks "send" for this track id.
  *   replaceTrack(trackId, mediaStreamTrack|null) -> void  swap the local source, no renegotiation
@@ -627,13 +630,16 @@ export class ManifoldClient extends Emitter {
     let mediaTrack = null;
     let kind;
     let label;
+    let codec;
     if (isMediaStreamTrack(trackOrSpec)) {
       mediaTrack = trackOrSpec;
       kind = mediaTrack.kind;
       label = second?.label ?? defaultLabel(kind);
+      codec = second?.codec;
     } else {
       kind = trackOrSpec?.kind;
       label = trackOrSpec?.label ?? '';
+      codec = trackOrSpec?.codec;
       mediaTrack = second ?? null;
     }
     if (kind !== 'audio' && kind !== 'video') {
@@ -641,6 +647,7 @@ export class ManifoldClient extends Emitter {
     }
     const fields = { kind };
     if (label) fields.label = label;
+    if (codec) fields.codec = codec; // "VP8" | "VP9" | "H264" | "AV1" | "OPUS": the server offers it first
     const info = await this.#request('publish', fields, { onReply: (reply) => {
       this.#localTracks.set(reply.track.id, { info: { ...reply.track }, track: mediaTrack });
       return reply.track;

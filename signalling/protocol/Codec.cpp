@@ -9,6 +9,8 @@
 // the frame's "id" whenever that is a valid request id (never for candidate, which has none).
 #include "signalling/protocol/Codec.hpp"
 
+#include <cctype>
+
 #include "signalling/protocol/CodecSupport.hpp"
 
 namespace manifold::protocol {
@@ -45,6 +47,15 @@ void readPublish(JsonReader& reader, Publish& out) {
     readRequestId(reader, out.id);
     readKind(reader, "kind", out.kind);
     reader.optionalString("label", out.label, kLabel);
+    reader.optionalString("codec", out.codec, kCodec);
+    if (!reader.ok() || out.codec.empty()) return;
+    for (char& c : out.codec) c = char(std::toupper(static_cast<unsigned char>(c)));
+    const bool video = out.kind == MediaKind::Video;
+    const bool known = video ? (out.codec == "VP8" || out.codec == "VP9" || out.codec == "H264" || out.codec == "AV1")
+                             : out.codec == "OPUS";
+    if (!known)
+        reader.fail(video ? "publish.codec must be one of VP8, VP9, H264, AV1 for video"
+                          : "publish.codec must be OPUS for audio");
 }
 
 void readUnpublish(JsonReader& reader, Unpublish& out) {
@@ -142,6 +153,7 @@ void write(JsonWriter& writer, const Publish& m) {
     writer.integer("id", m.id);
     writer.string("kind", toString(m.kind));
     writer.optionalString("label", m.label);
+    writer.optionalString("codec", m.codec);
 }
 
 void write(JsonWriter& writer, const Unpublish& m) {

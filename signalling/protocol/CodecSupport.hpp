@@ -32,6 +32,7 @@ inline constexpr std::size_t kMaxFrameBytes = 1024 * 1024;
 inline constexpr StringRule kRoom{1, 128, Charset::RoomName};
 inline constexpr StringRule kName{0, 128};
 inline constexpr StringRule kLabel{0, 64};
+inline constexpr StringRule kCodec{0, 16};
 inline constexpr StringRule kToken{0, 8192};
 inline constexpr StringRule kSdp{0, 65536};
 inline constexpr StringRule kCandidate{0, 1024};

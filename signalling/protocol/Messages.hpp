@@ -109,6 +109,7 @@ struct Publish {
     RequestId id = 0;
     MediaKind kind = MediaKind::Audio;
     std::string label;
+    std::string codec; // preferred codec, upper case ("VP8", "VP9", "H264", "AV1", "OPUS"); "" = server's choice
     bool operator==(const Publish&) const = default;
 };
 struct Unpublish {

@@ -351,7 +351,7 @@ void Session::completePublish(const Publish& m) {
     auto published = deps_.gateway.publish(*participant_, m.kind, m.label, [&](const TrackInfo& track) {
         send(Published{m.id, track});
         replied = true;
-        media_->publish(track);
+        media_->publish(track, m.codec);
     });
     if (auto* refusal = std::get_if<Refusal>(&published)) {
         if (!replied) failRefusal(m.id, *refusal, "publish");

@@ -41,8 +41,9 @@ public:
     };
 
     virtual ~MediaSession() = default;
-    /// Receive `track` from the client (a new m-line in the next offer).
-    virtual void publish(const TrackInfo& track) = 0;
+    /// Receive `track` from the client (a new m-line in the next offer), offering
+    /// `preferredCodec` ("VP9", ...; "" = the default order) first.
+    virtual void publish(const TrackInfo& track, const std::string& preferredCodec) = 0;
     virtual void unpublish(const std::string& trackId) = 0;
     /// Forward `track`, published on `publisher`, to this client.
     virtual void subscribe(const TrackInfo& track, MediaSession& publisher) = 0;

@@ -53,7 +53,7 @@ struct FakeMediaSession final : MediaSession {
         listener.onLocalOffer(n, "v=0\r\n", {MidMapping{"m" + std::to_string(n), t.id, t.participantId, d}});
         listener.onLocalCandidate(0, "", "candidate:1 1 UDP 1 127.0.0.1 9 typ host");
     }
-    void publish(const TrackInfo& t) override { offer(t, MidMapping::Direction::Send); }
+    void publish(const TrackInfo& t, const std::string&) override { offer(t, MidMapping::Direction::Send); }
     void unpublish(const std::string&) override {}
     void subscribe(const TrackInfo& t, MediaSession&) override { offer(t, MidMapping::Direction::Recv); }
     void unsubscribe(const std::string&) override {}

@@ -87,3 +87,12 @@ test('active speaker: the RFC 6464 audio level becomes speaking events for every
   assert.equal(r.eventsAtA, 2, 'the publisher hears its own speaking state too');
   assert.ok(r.startMs < 2000 && r.stopMs < 3000);
 });
+
+test('VP8, VP9 and AV1 are forwarded as published (publish.codec)', { ...opts, timeout: 90000 }, async (t) => {
+  const r = await runScenario('codecs');
+  for (const codec of ['VP8', 'VP9', 'AV1']) {
+    t.diagnostic(`${codec}: subscriber decodes ${r.results[codec].mimeType}, ${r.results[codec].frames} frames`);
+    assert.equal(r.results[codec].mimeType, `video/${codec}`);
+    assert.ok(r.results[codec].frames > 5);
+  }
+});

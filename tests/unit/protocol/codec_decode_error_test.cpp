@@ -234,3 +234,26 @@ TEST(ServerDecodeError, FieldsAreCheckedToo) {
 
 } // namespace
 } // namespace manifold::protocol
+
+namespace manifold::protocol {
+namespace {
+
+TEST(PublishCodec, KnownCodecsAreNormalisedToUpperCase) {
+    EXPECT_EQ(client<Publish>(R"({"type":"publish","id":1,"kind":"video","codec":"vp9"})").codec, "VP9");
+    EXPECT_EQ(client<Publish>(R"({"type":"publish","id":1,"kind":"video","codec":"H264"})").codec, "H264");
+    EXPECT_EQ(client<Publish>(R"({"type":"publish","id":1,"kind":"audio","codec":"opus"})").codec, "OPUS");
+    EXPECT_EQ(client<Publish>(R"({"type":"publish","id":1,"kind":"video"})").codec, "");
+}
+
+TEST(PublishCodec, UnknownOrWrongKindIsRefused) {
+    const DecodeError unknown = clientError(R"({"type":"publish","id":3,"kind":"video","codec":"H265"})");
+    EXPECT_EQ(unknown.code, ErrorCode::InvalidMessage);
+    EXPECT_EQ(unknown.id, 3);
+    EXPECT_EQ(unknown.message, "publish.codec must be one of VP8, VP9, H264, AV1 for video");
+    EXPECT_EQ(clientError(R"({"type":"publish","id":1,"kind":"audio","codec":"VP8"})").message,
+              "publish.codec must be OPUS for audio");
+    EXPECT_EQ(clientError(R"({"type":"publish","id":1,"kind":"video","codec":5})").code, ErrorCode::InvalidMessage);
+}
+
+} // namespace
+} // namespace manifold::protocol

@@ -62,8 +62,8 @@ struct FakeMedia;
 struct FakeMediaSession final : MediaSession {
     FakeMediaSession(FakeMedia& engine, Listener& l, std::string pid) : engine(engine), listener(l), participantId(std::move(pid)) {}
     ~FakeMediaSession() override;
-    void publish(const TrackInfo& t) override {
-        calls.push_back("publish:" + t.id);
+    void publish(const TrackInfo& t, const std::string& codec) override {
+        calls.push_back("publish:" + t.id + (codec.empty() ? "" : ":" + codec));
         offer({MidMapping{"0", t.id, t.participantId, MidMapping::Direction::Send}});
     }
     void unpublish(const std::string& id) override { calls.push_back("unpublish:" + id); }
