@@ -2,9 +2,10 @@
 // microphone, show everyone's video with live statistics.
 //
 // Uses only the client library the gateway serves at /lib/manifold.js. Opening
-// /?room=NAME&name=NAME joins that room straight away. Add &codec=h264 (or vp8) to send
-// the camera with that codec when the gateway offers it (the client's preferredCodecs;
-// receivers get whatever each publisher sends).
+// /?room=NAME&name=NAME joins that room straight away. Add &codec=h264 (or vp8, vp9,
+// av1) to send the camera with that codec: publish's `codec` asks the gateway to offer it
+// first, and browsers send the first offered codec they support. Receivers decode
+// whatever each publisher sends.
 //
 // For tests and debugging, `window.manifoldDebug.client` is the ManifoldClient of the
 // current call (null outside a call): its peerConnection, remoteTracks, participants.
@@ -38,10 +39,10 @@ const ui = {
   tileTemplate: $('tile-template'),
 };
 
-/** Video codec to send with (?codec=h264|vp8|…), '' = the browser's choice. */
+/** Camera codec asked for in the address (?codec=h264 -> "H264"); '' = the default. */
 const codec = (() => {
   const value = new URLSearchParams(location.search).get('codec') ?? '';
-  return /^[A-Za-z0-9-]{1,16}$/.test(value) ? value : '';
+  return /^[A-Za-z0-9]{1,16}$/.test(value) ? value.toUpperCase() : '';
 })();
 
 /** Everything that lives for one call; replaced on each join. */
@@ -136,7 +137,7 @@ async function join(room, name, token) {
   ui.joinButton.disabled = true;
   setStatus(`Connecting to ${location.host}…`, 'busy');
 
-  const client = new ManifoldClient(wsUrl(), codec ? { preferredCodecs: [`video/${codec}`] } : {});
+  const client = new ManifoldClient(wsUrl());
   call = newCall(client, name);
   const thisCall = call;
   wireEvents(thisCall);
@@ -159,7 +160,7 @@ async function join(room, name, token) {
   ui.joinView.hidden = true;
   ui.callView.hidden = false;
   ui.joinButton.disabled = false;
-  setUrl({ room: client.room, name, ...(codec ? { codec } : {}) });
+  setUrl({ room: client.room, name, ...(codec ? { codec: codec.toLowerCase() } : {}) });
   document.title = `${client.room} — Manifold`;
 
   ui.localTile.querySelector('.who').textContent = `${name} (you)`;
@@ -309,7 +310,7 @@ async function startLocalMedia(current) {
   for (const track of [...stream.getAudioTracks(), ...stream.getVideoTracks()]) {
     const label = track.kind === 'audio' ? 'microphone' : 'camera';
     try {
-      const info = await client.publish(track, { label });
+      const info = await client.publish(track, { label, ...(track.kind === 'video' && codec ? { codec } : {}) });
       if (call !== current) return;
       current.published[track.kind] = info.id;
       if (current.muted[track.kind]) await client.mute(info.id, true);

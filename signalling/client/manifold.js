@@ -27,14 +27,6 @@
  *                         // 60 s by default); 0 = never
  *     clientName,         // sent in hello as `client`, default "manifold.js/<version>"
  *     rtcConfiguration,   // extra RTCConfiguration fields (iceServers come from `joined`)
- *     preferredCodecs,    // codec mimeTypes to prefer, in order, e.g. ['video/H264']
- *                         // (case-insensitive; default [] = the browser's own order).
- *                         // Before each answer every transceiver of that kind gets
- *                         // setCodecPreferences() with these codecs first; an m-line this
- *                         // client sends on is answered with only the preferred codecs
- *                         // (plus rtx/red/fec) when the offer lists one, so the browser
- *                         // really sends it. Needs RTCRtpTransceiver.setCodecPreferences
- *                         // and RTCRtpReceiver.getCapabilities (ignored without them).
  *   })
  *
  * Methods (all requests return promises; they reject with a ManifoldError)
@@ -92,10 +84,7 @@
  *                                                       (server `error` without id, media failures)
  *   warning                 {error: ManifoldError}      expected races the client repairs by
  *                                                       itself (1012 for a trickled candidate
- *                                                       that crossed a new offer), and
- *                                                       `preferredCodecs` the browser refused
- *                                                       (reason "codec-preferences"; the
- *                                                       answer then uses its default order)
+ *                                                       that crossed a new offer)
  *   close                   {code, reason, wasClean, disconnect}  socket closed (once per
  *                                                       connection; `disconnect` is the server's
  *                                                       disconnect message before it, or null)
@@ -242,21 +231,6 @@ function isMediaStreamTrack(value) {
          'enabled' in value;
 }
 
-/** Codecs that repair or protect another codec; kept when preferredCodecs narrows a list. */
-const REPAIR_CODECS = new Set(['rtx', 'red', 'ulpfec', 'flexfec-03']);
-
-/** The lowercase mimeTypes ("video/h264") the m-line with `a=mid:<mid>` of `sdp` offers. */
-function offeredCodecs(sdp, mid) {
-  for (const section of String(sdp).split(/\r?\n(?=m=)/)) {
-    const lines = section.split(/\r?\n/);
-    if (!lines[0].startsWith('m=') || !lines.includes(`a=mid:${mid}`)) continue;
-    const kind = lines[0].slice(2).split(' ')[0];
-    return new Set(lines.map((line) => /^a=rtpmap:\d+ ([^/\s]+)/.exec(line)?.[1])
-                        .filter(Boolean).map((name) => `${kind}/${name}`.toLowerCase()));
-  }
-  return new Set();
-}
-
 function defaultLabel(kind) {
   return kind === 'video' ? 'camera' : 'microphone';
 }
@@ -276,7 +250,6 @@ export class ManifoldClient extends Emitter {
   #keepaliveMs;
   #clientName;
   #rtcConfiguration;
-  #preferredCodecs;
 
   // Allocated by this.
   #ws = null;
@@ -315,8 +288,7 @@ export class ManifoldClient extends Emitter {
   /**
    * @param {string} url the gateway's WebSocket URL, e.g. "ws://127.0.0.1:8080/ws"
    * @param {{WebSocket?: Function, RTCPeerConnection?: Function|null, requestTimeoutMs?: number,
-   *          keepaliveMs?: number, clientName?: string, rtcConfiguration?: object,
-   *          preferredCodecs?: string[]}} [options]
+   *          keepaliveMs?: number, clientName?: string, rtcConfiguration?: object}} [options]
    *   (see the top of this file)
    */
   constructor(url, options = {}) {
@@ -328,11 +300,6 @@ export class ManifoldClient extends Emitter {
     this.#keepaliveMs = options.keepaliveMs ?? 20000;
     this.#clientName = options.clientName ?? `manifold.js/${VERSION}`;
     this.#rtcConfiguration = options.rtcConfiguration ?? {};
-    if (options.preferredCodecs !== undefined && !Array.isArray(options.preferredCodecs)) {
-      throw new TypeError('ManifoldClient: preferredCodecs must be an array of mimeTypes, ' +
-                          'e.g. ["video/H264"]');
-    }
-    this.#preferredCodecs = (options.preferredCodecs ?? []).map((m) => String(m).toLowerCase());
     if (typeof this.#WebSocket !== 'function') {
       throw new TypeError('ManifoldClient needs a WebSocket implementation ' +
                           '(pass options.WebSocket, e.g. the "ws" package in Node)');
@@ -969,14 +936,6 @@ export class ManifoldClient extends Emitter {
       }
     }
 
-    if (this.#preferredCodecs.length > 0) {
-      for (const transceiver of pc.getTransceivers()) {
-        if (transceiver.mid == null || transceiver.stopped || transceiver.direction === 'inactive' ||
-            transceiver.direction === 'stopped') continue;
-        this.#preferCodecs(transceiver, offer.sdp);
-      }
-    }
-
     const answer = await pc.createAnswer();
     if (this.#pc !== pc) return;
     await pc.setLocalDescription(answer);
@@ -991,38 +950,6 @@ export class ManifoldClient extends Emitter {
     } catch (err) {
       if (err.code === ErrorCode.StaleNegotiation) return; // a newer offer is on its way
       throw err;
-    }
-  }
-
-  /** Apply `preferredCodecs` to one transceiver before answering (see the constructor). */
-  #preferCodecs(transceiver, offerSdp) {
-    const Receiver = globalThis.RTCRtpReceiver;
-    const kind = transceiver.receiver?.track?.kind;
-    if (!kind || typeof transceiver.setCodecPreferences !== 'function' ||
-        typeof Receiver?.getCapabilities !== 'function') return;
-    const wanted = this.#preferredCodecs;
-    const rank = (codec) => {
-      const i = wanted.indexOf(codec.mimeType.toLowerCase());
-      return i < 0 ? wanted.length : i;
-    };
-    const all = Receiver.getCapabilities(kind)?.codecs ?? [];
-    const preferred = all.filter((c) => rank(c) < wanted.length).sort((a, b) => rank(a) - rank(b));
-    if (preferred.length === 0) return; // nothing of this kind is preferred
-    let codecs = [...preferred, ...all.filter((c) => rank(c) === wanted.length)];
-    if (transceiver.direction === 'sendonly') {
-      // An answerer sends what the offer lists first unless the answer leaves only ours.
-      const offered = offeredCodecs(offerSdp, transceiver.mid);
-      if (preferred.some((c) => offered.has(c.mimeType.toLowerCase()))) {
-        codecs = [...preferred,
-                  ...all.filter((c) => REPAIR_CODECS.has(c.mimeType.split('/')[1]?.toLowerCase()))];
-      }
-    }
-    try {
-      transceiver.setCodecPreferences(codecs);
-    } catch (err) {
-      this.emit('warning', { error: new ManifoldError(
-          `the browser refused the preferred codecs for m-line ${transceiver.mid}: ${err.message}`,
-          { reason: 'codec-preferences', cause: err }) });
     }
   }
 
