@@ -271,7 +271,7 @@ void PeerSession::streamAdded(GstPad* pad, GstWebRTCRTPTransceiver* transceiver,
     gst_pad_add_probe(pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
                       &onForwardBuffer, new std::shared_ptr<TrackSource>(pub->source),
                       [](gpointer d) noexcept { delete static_cast<std::shared_ptr<TrackSource>*>(d); });
-    pub->source->markReady(forwardingCaps(caps.get()));
+    pub->source->markReady(forwardingCaps(caps.get(), engine_.publishCaps(pub->kind).get()));
 }
 
 // ------------------------------------------------------------------ subscribing

@@ -110,9 +110,26 @@ void TrackSource::trackAudioLevel(GstBuffer* buffer) {
     if (changed && onSpeaking_) onSpeaking_(speaking_);
 }
 
+void TrackSource::checkContinuity(GstBuffer* buffer) {
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return;
+    const int seq = gst_rtp_buffer_get_seq(&rtp);
+    gst_rtp_buffer_unmap(&rtp);
+    const int expected = (lastSeq_ + 1) & 0xffff;
+    // A jump of up to 1000 is loss; anything else (a new stream, a big reorder) restarts.
+    const int gap = lastSeq_ < 0 ? 0 : (seq - expected) & 0xffff;
+    lastSeq_ = seq;
+    if (gap == 0 || gap > 1000) return;
+    gaps_.fetch_add(1, std::memory_order_relaxed);
+    counters_.upstreamGaps.fetch_add(1, std::memory_order_relaxed);
+    MLOG(Media, Debug, "%s%d packets of %s lost upstream; asking for a keyframe", logTag_.c_str(), gap, trackId_.c_str());
+    requestKeyframe(true);
+}
+
 void TrackSource::forward(GstBuffer* buffer) {
     packetsIn_.fetch_add(1, std::memory_order_relaxed);
     counters_.packetsIn.fetch_add(1, std::memory_order_relaxed);
+    if (kind_ == MediaKind::Video) checkContinuity(buffer);
     if (muted_.load(std::memory_order_relaxed)) return;
     if (kind_ == MediaKind::Audio && audioLevelId_.load(std::memory_order_relaxed) > 0) trackAudioLevel(buffer);
     const auto outlets = snapshot();
@@ -161,10 +178,21 @@ void TrackSource::requestKeyframe(bool soon) {
     MLOG(Media, Debug, "%skeyframe requested for %s", logTag_.c_str(), trackId_.c_str());
 }
 
-CapsPtr forwardingCaps(const GstCaps* streamCaps) {
+CapsPtr forwardingCaps(const GstCaps* streamCaps, const GstCaps* offered) {
     CapsPtr out(gst_caps_new_empty());
     if (!streamCaps || gst_caps_is_empty(streamCaps)) return out;
     GstStructure* s = gst_structure_copy(gst_caps_get_structure(streamCaps, 0));
+    int payload = -1;
+    gst_structure_get_int(s, "payload", &payload);
+    for (guint i = 0; offered && i < gst_caps_get_size(offered); ++i) {
+        const GstStructure* o = gst_caps_get_structure(offered, i);
+        int offeredPayload = -2;
+        if (!gst_structure_get_int(o, "payload", &offeredPayload) || offeredPayload != payload) continue;
+        for (int f = 0; f < gst_structure_n_fields(o); ++f) {
+            const char* name = gst_structure_nth_field_name(o, guint(f));
+            if (!gst_structure_has_field(s, name)) gst_structure_set_value(s, name, gst_structure_get_value(o, name));
+        }
+    }
     // extmap-* stays: forwarded packets keep the publisher's header extensions (the audio
     // level), so the subscriber's m-line must declare the same ids.
     static const char* dropPrefixes[] = {"a-", "ssrc-", "rtcp-fb-", "x-", "npt-", "play-"};

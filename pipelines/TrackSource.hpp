@@ -35,6 +35,7 @@ struct MediaCounters {
     std::atomic<std::uint64_t> packetsIn{0};        // RTP packets received from publishers
     std::atomic<std::uint64_t> packetsForwarded{0}; // copies handed to subscribers
     std::atomic<std::uint64_t> keyframeRequests{0}; // FIRs sent to publishers
+    std::atomic<std::uint64_t> upstreamGaps{0};     // video packets lost for good before the fan-out
 };
 
 /// One subscriber's feed from one TrackSource.
@@ -84,11 +85,15 @@ public:
 
     std::uint64_t packetsIn() const { return packetsIn_.load(std::memory_order_relaxed); }
     std::uint64_t keyframeRequests() const { return keyframeRequests_.load(std::memory_order_relaxed); }
+    std::uint64_t gaps() const { return gaps_.load(std::memory_order_relaxed); }
 
 private:
     using Outlets = std::vector<std::shared_ptr<Outlet>>;
     std::shared_ptr<const Outlets> snapshot() const;
     void trackAudioLevel(GstBuffer* buffer);
+    /// Video: a gap in sequence numbers after the jitterbuffer is a packet lost for good
+    /// upstream; subscribers cannot get it retransmitted, so ask for a keyframe at once.
+    void checkContinuity(GstBuffer* buffer);
 
     const std::string trackId_;
     const MediaKind kind_;
@@ -109,13 +114,18 @@ private:
     bool speaking_ = false;
     int loudRun_ = 0;  // consecutive packets louder than the speaking threshold
     int quietRun_ = 0; // consecutive packets quieter than the silence threshold
+    int lastSeq_ = -1; // last video sequence number forwarded (streaming thread only)
     std::atomic<std::int64_t> lastKeyframeRequest_{0}; // monotonic µs
     std::atomic<std::uint64_t> packetsIn_{0};
     std::atomic<std::uint64_t> keyframeRequests_{0};
+    std::atomic<std::uint64_t> gaps_{0};
 };
 
 /// Copies only the fields a receiving transceiver needs from a publisher's stream caps.
-CapsPtr forwardingCaps(const GstCaps* streamCaps);
+/// Format parameters the stream caps lack (webrtcbin 1.22 leaves out H264's
+/// profile-level-id) are taken from `offered`, what we offered the publisher for the
+/// same payload type.
+CapsPtr forwardingCaps(const GstCaps* streamCaps, const GstCaps* offered);
 
 /// True for the GstForceKeyUnit event a receiver's PLI/FIR becomes.
 bool isForceKeyUnit(GstEvent* event);

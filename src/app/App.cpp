@@ -129,7 +129,8 @@ int App::run() {
                    server::metricFamily("manifold_media_pipelines_stopping", "gauge", "Pipelines of gone participants still stopping.", double(m->retiring())) +
                    server::metricFamily("manifold_rtp_packets_received_total", "counter", "RTP packets received from publishers.", double(c.packetsIn.load())) +
                    server::metricFamily("manifold_rtp_packets_forwarded_total", "counter", "RTP packets forwarded to subscribers.", double(c.packetsForwarded.load())) +
-                   server::metricFamily("manifold_keyframe_requests_total", "counter", "Keyframe requests (FIR) sent to publishers.", double(c.keyframeRequests.load()));
+                   server::metricFamily("manifold_keyframe_requests_total", "counter", "Keyframe requests (FIR) sent to publishers.", double(c.keyframeRequests.load())) +
+                   server::metricFamily("manifold_rtp_upstream_gaps_total", "counter", "Video packets lost for good before the fan-out (each answered with a keyframe request).", double(c.upstreamGaps.load()));
         });
     }
     if (notifier_) {

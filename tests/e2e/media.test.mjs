@@ -579,10 +579,7 @@ if (NETNS_MODE !== '1' && NETNS_MODE !== '0') {
       for (const p of all) assert.equal(await p.page.locator('#error').isVisible(), false);
     });
 
-    await t.test('the subscriber\'s H264 m-line keeps the publisher\'s profile-level-id', {
-      todo: 'gateway bug: the subscriber offer\'s fmtp for a forwarded H264 track lacks ' +
-            'profile-level-id (RFC 6184: absent means 42000a, Baseline level 1.0, at most 176x144)',
-    }, () => {
+    await t.test('the subscriber\'s H264 m-line keeps the publisher\'s profile-level-id', () => {
       const fmtp = subscriberLines.get(hana).find((l) => l.startsWith('a=fmtp:')) ?? '';
       assert.match(fmtp, /profile-level-id=42e01f/i, `offer to Ivan for Hana's camera: ${fmtp}`);
     });
