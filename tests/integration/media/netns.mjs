@@ -58,6 +58,19 @@ export const VETH_CLIENT_ADDRESS = '10.77.0.2';
 const VETH_NAME = /^mfl(\d+)x\d+[scab]$/;
 let vethCount = 0;
 
+// Pairs still alive are deleted when this process ends, also when it is interrupted.
+const liveVeths = new Set();
+function destroyLiveVeths() {
+  for (const veth of [...liveVeths]) veth.destroy();
+}
+process.on('exit', destroyLiveVeths);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    destroyLiveVeths();
+    process.kill(process.pid, signal);
+  });
+}
+
 function run(file, args, { check = true } = {}) {
   const r = spawnSync(file, args, { encoding: 'utf8' });
   if (check && r.status !== 0) {
@@ -130,11 +143,13 @@ export function createVeth() {
     server: `${base}s`, client: `${base}c`, serverIf: `${base}a`, clientIf: `${base}b`,
     serverAddress: VETH_SERVER_ADDRESS, clientAddress: VETH_CLIENT_ADDRESS,
     destroy() {
+      liveVeths.delete(veth);
       deleteNamespace(veth.server);
       deleteNamespace(veth.client);
       run('ip', ['link', 'del', veth.serverIf], { check: false }); // only if left behind
     },
   };
+  liveVeths.add(veth);
   try {
     run('ip', ['netns', 'add', veth.server]);
     run('ip', ['netns', 'add', veth.client]);
