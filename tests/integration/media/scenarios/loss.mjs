@@ -103,8 +103,8 @@ await scenario(args, async ({ server }) => {
   const pub = newClient(server.wsUrl, recording('publisher'));
   const media = syntheticTracks({ fps, noise: Number(env.NOISE ?? 0.1) });
   await pub.join('loss', { name: 'publisher' });
-  const videoId = (await pub.publish(media.videoTrack, { label: 'camera' })).id;
-  if (env.AUDIO !== '0') await pub.publish(media.audioTrack, { label: 'microphone' });
+  const videoId = (await pub.publish(media.videoTrack, { label: 'camera', codec: 'VP8' })).id;
+  if (env.AUDIO !== '0') await pub.publish(media.audioTrack, { label: 'microphone', codec: 'OPUS' });
 
   const rx = newClient(server.wsUrl, recording('receiver'));
   const frameTimes = [];
