@@ -71,19 +71,19 @@ if [ "$FUZZ_SECONDS" != 0 ]; then
         [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
         if "$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$work" >"$RESULTS/$name.log" 2>&1; then
           echo "ok   $name ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$RESULTS/$name.log" | grep -o '[0-9]*$') runs)"
-          echo pass >"$RESULTS/fuzz-$name"
+          echo pass >"$RESULTS/outcome-fuzz-$name"
         else
           echo "FAIL $name"; grep -E 'ERROR|SUMMARY|Test unit written' "$RESULTS/$name.log" | head -10
-          echo fail >"$RESULTS/fuzz-$name"
+          echo fail >"$RESULTS/outcome-fuzz-$name"
         fi
         rm -rf "$work"
       done
     else
-      tail -20 "$RESULTS/fuzz-build.log"; echo fail >"$RESULTS/fuzz-build"
+      tail -20 "$RESULTS/fuzz-build.log"; echo fail >"$RESULTS/outcome-fuzz-build"
     fi
   else
     echo "skip fuzzers: clang++ is not installed (bash tests/install-deps.sh --tests)"
-    echo skip >"$RESULTS/fuzz-skipped"
+    echo skip >"$RESULTS/outcome-fuzz-skipped"
   fi
 fi
 

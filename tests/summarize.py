@@ -36,7 +36,7 @@ if os.path.exists(tap):
     failed += counts.get("fail", 0) + counts.get("cancelled", 0) + counts.get("todo", 0)
     skipped += counts.get("skipped", 0)
 
-for path in glob.glob(os.path.join(folder, "fuzz-*")):
+for path in glob.glob(os.path.join(folder, "outcome-fuzz-*")):
     outcome = open(path).read().strip()
     if outcome == "pass":
         passed += 1
