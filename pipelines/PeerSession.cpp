@@ -10,6 +10,7 @@
 #include "common/ControlThread.hpp"
 #include "core/Log.hpp"
 #include "pipelines/AnswerCheck.hpp"
+#include "pipelines/Retransmission.hpp"
 #include "pipelines/WebrtcEngine.hpp"
 
 namespace manifold::media {
@@ -127,6 +128,8 @@ PeerSession::PeerSession(WebrtcEngine& engine, std::string room, std::string par
                 g_object_set(element, "rtcp-fraction", kRtcpBandwidthBytesPerSecond, "rtcp-min-interval",
                              guint64(GPOINTER_TO_SIZE(interval)) * GST_MSECOND, nullptr);
         }), GSIZE_TO_POINTER(std::size_t(config.rtcpIntervalMs)));
+        // Connected after webrtcbin's own handler, so this decision is the one that holds.
+        decideNackPerStream(rtpbin, engine_, tag());
         gst_object_unref(rtpbin);
     }
     webrtc_ = webrtc.get();
@@ -442,6 +445,7 @@ void PeerSession::createOffer() {
 }
 
 void PeerSession::offerCreated(GstWebRTCSessionDescription* offer) {
+    rtxSsrcs_.keep(offer->sdp);
     gchar* text = gst_sdp_message_as_text(offer->sdp);
     std::string sdp = text ? text : "";
     g_free(text);
@@ -522,6 +526,7 @@ void PeerSession::learnMids(const std::string& sdp) {
 }
 
 void PeerSession::localDescriptionSet(const std::string& sdp) {
+    rtxSsrcs_.apply(webrtc_, tag()); // webrtcbin just set its own, new ones
     learnMids(sdp);
     std::vector<MidMapping> mids;
     for (const auto& pub : publications_)
@@ -575,6 +580,7 @@ void PeerSession::remoteDescriptionSet(const std::string& error) {
     }
     MLOG(Media, Debug, "%sanswer %llu applied", tag().c_str(), static_cast<unsigned long long>(negotiationId_));
     offerInFlight_ = false;
+    rtxSsrcs_.apply(webrtc_, tag()); // before any slot opens: rtprtxsend reads the map at a stream's first packet
     checkRefusedCodecs();
     startAnsweredSlots();
     openAnsweredSlots();

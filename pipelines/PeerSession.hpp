@@ -29,6 +29,7 @@
 #include "core/MediaEngine.hpp"
 #include "core/Scheduler.hpp"
 #include "pipelines/GstPtr.hpp"
+#include "pipelines/Retransmission.hpp"
 #include "pipelines/TrackSource.hpp"
 
 namespace manifold::media {
@@ -126,6 +127,7 @@ private:
     bool failed_ = false;
     bool connected_ = false; // ICE and DTLS are up
     std::string pendingAnswer_; // the answer being applied, checked for refused codecs once applied
+    RtxSsrcKeeper rtxSsrcs_; // keeps subscribers' RTX SSRCs stable across offers
 };
 
 } // namespace manifold::media

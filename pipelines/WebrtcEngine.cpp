@@ -68,6 +68,15 @@ CapsPtr WebrtcEngine::publishCaps(MediaKind kind, const std::string& preferred) 
     return out;
 }
 
+bool WebrtcEngine::isVideoPayload(int payloadType) const {
+    for (guint i = 0; i < gst_caps_get_size(videoCaps_.get()); ++i) {
+        int pt = -1;
+        if (gst_structure_get_int(gst_caps_get_structure(videoCaps_.get(), i), "payload", &pt) && pt == payloadType)
+            return true;
+    }
+    return false;
+}
+
 void WebrtcEngine::retire(GstPtr<GstElement> pipeline) {
     if (!pipeline) return;
     retiring_++;

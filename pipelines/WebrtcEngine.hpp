@@ -28,7 +28,7 @@ struct MediaConfig {
     std::vector<std::string> iceAddresses; // empty = let libnice use every interface
     int udpPortMin = 0;                    // 0/0 = any
     int udpPortMax = 0;
-    int jitterLatencyMs = 50;              // receive jitterbuffer of publishers' streams
+    int jitterLatencyMs = 100;              // receive jitterbuffer of publishers' streams
     int rtcpIntervalMs = 200;              // regular RTCP interval (bounds the wait for a keyframe request)
     std::chrono::milliseconds answerTimeout{10000};
 };
@@ -49,6 +49,9 @@ public:
     /// Codecs offered to a publisher of `kind`, most preferred first; `preferred`
     /// ("VP9", ...) moves that codec to the front.
     CapsPtr publishCaps(MediaKind kind, const std::string& preferred = {}) const;
+    /// Whether `payloadType` is one of the video codecs offered to publishers (the
+    /// streams that are repaired with NACK/RTX). Any thread: the codec list is immutable.
+    bool isVideoPayload(int payloadType) const;
     /// Stops and releases a participant's pipeline on the teardown thread.
     void retire(GstPtr<GstElement> pipeline);
     /// Pipelines handed to retire() and not yet stopped (for tests and metrics).

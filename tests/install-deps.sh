@@ -22,6 +22,7 @@ if [ "${1:-}" = "--tests" ]; then
     nodejs npm                       # integration and end-to-end test runner
     chromium                         # real browser for end-to-end tests
     openssl curl iproute2 iptables   # TLS test certificates, network namespaces
+    tcpdump                          # the loss test checks the RTX SSRCs on the wire
   )
 fi
 

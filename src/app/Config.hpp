@@ -23,7 +23,7 @@ struct Config {
     std::vector<std::string> iceAddresses; // resolved: empty = every interface
     int udpPortMin = 0;                    // 0/0 = any port the OS gives
     int udpPortMax = 0;
-    int jitterLatencyMs = 50;              // receive jitterbuffer of published streams
+    int jitterLatencyMs = 100;              // receive jitterbuffer of published streams
     int answerTimeoutSeconds = 10;         // a client that does not answer an offer is dropped
     std::vector<std::string> stunServers;  // handed to clients in `joined`
     std::vector<std::string> turnServers;

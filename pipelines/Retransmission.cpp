@@ -1,0 +1,169 @@
+#include "pipelines/Retransmission.hpp"
+
+#include <gst/rtp/gstrtpbuffer.h>
+
+#include <cstdio>
+#include <mutex>
+#include <set>
+
+#include "core/Log.hpp"
+#include "pipelines/WebrtcEngine.hpp"
+
+namespace manifold::media {
+
+struct RtxSsrcKeeper::Shared {
+    std::mutex mutex;
+    std::unique_ptr<GstStructure, decltype(&gst_structure_free)> map{nullptr, &gst_structure_free};
+    std::set<guint32> ssrcs;       // streams rtprtxsend has seen
+    GstElement* element = nullptr; // webrtcbin's rtprtxsend once found; set once, on the control thread
+};
+
+namespace {
+
+/// First packet into a publisher stream's jitterbuffer: NACK (do-retransmission) for the
+/// video codecs, not for audio. webrtcbin 1.22's own new-jitterbuffer handler walks every
+/// SSRC of the transport and leaves the setting of the last transceiver it finds.
+struct NackDecision {
+    const WebrtcEngine* engine; // outlives every pipeline
+    std::string tag;            // "[room/participant] "
+};
+
+GstPadProbeReturn onFirstJitterBufferPacket(GstPad* pad, GstPadProbeInfo* info, gpointer data) noexcept {
+    const auto& decision = *static_cast<const NackDecision*>(data);
+    GstBuffer* buffer = nullptr;
+    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER)
+        buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    else if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info); list && gst_buffer_list_length(list) > 0)
+        buffer = gst_buffer_list_get(list, 0);
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!buffer || !gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return GST_PAD_PROBE_OK; // decide on the next one
+    const int pt = gst_rtp_buffer_get_payload_type(&rtp);
+    const guint32 ssrc = gst_rtp_buffer_get_ssrc(&rtp);
+    gst_rtp_buffer_unmap(&rtp);
+    const gboolean nack = decision.engine->isVideoPayload(pt);
+    GstElement* jitterbuffer = gst_pad_get_parent_element(pad);
+    if (jitterbuffer) {
+        g_object_set(jitterbuffer, "do-retransmission", nack, nullptr);
+        gst_object_unref(jitterbuffer);
+    }
+    MLOG(Media, Debug, "%sreceived stream ssrc %u pt %d: NACK %s", decision.tag.c_str(), ssrc, pt, nack ? "on" : "off");
+    return GST_PAD_PROBE_REMOVE;
+}
+
+void onNewJitterBuffer(GstElement*, GstElement* jitterbuffer, guint, guint, gpointer data) noexcept {
+    GstPad* sink = gst_element_get_static_pad(jitterbuffer, "sink");
+    if (!sink) return;
+    gst_pad_add_probe(sink, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      &onFirstJitterBufferPacket, new NackDecision(*static_cast<const NackDecision*>(data)),
+                      [](gpointer d) noexcept { delete static_cast<NackDecision*>(d); });
+    gst_object_unref(sink);
+}
+
+GstPadProbeReturn onRtxSendInput(GstPad*, GstPadProbeInfo* info, gpointer data) noexcept {
+    // rtprtxsend picks a stream's RTX SSRC from its ssrc-map at the stream's first packet
+    // and keeps it. webrtcbin sets its own map (new random SSRCs after every offer) each
+    // time it connects an input stream, so ours goes back in just before a new stream's
+    // first packet. Each stream arrives on its own thread: the cache makes every later
+    // packet of it cost one comparison.
+    thread_local std::pair<const void*, guint32> seen{nullptr, 0};
+    GstBuffer* buffer = nullptr;
+    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER)
+        buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    else if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info); list && gst_buffer_list_length(list) > 0)
+        buffer = gst_buffer_list_get(list, 0);
+    guint8 header[12];
+    if (!buffer || gst_buffer_extract(buffer, 0, header, sizeof header) != sizeof header) return GST_PAD_PROBE_OK;
+    const guint32 ssrc = GST_READ_UINT32_BE(header + 8);
+    RtxSsrcKeeper::Shared& state = **static_cast<std::shared_ptr<RtxSsrcKeeper::Shared>*>(data);
+    if (seen.first == &state && seen.second == ssrc) return GST_PAD_PROBE_OK;
+    seen = {&state, ssrc};
+    std::lock_guard lock(state.mutex);
+    if (!state.map || !state.ssrcs.insert(ssrc).second) return GST_PAD_PROBE_OK;
+    g_object_set(state.element, "ssrc-map", state.map.get(), nullptr);
+    return GST_PAD_PROBE_OK;
+}
+
+} // namespace
+
+void decideNackPerStream(GstElement* rtpbin, const WebrtcEngine& engine, const std::string& logTag) {
+    g_signal_connect_data(rtpbin, "new-jitterbuffer", G_CALLBACK(&onNewJitterBuffer),
+                          new NackDecision{&engine, logTag},
+                          [](gpointer d, GClosure*) noexcept { delete static_cast<NackDecision*>(d); }, GConnectFlags(0));
+}
+
+RtxSsrcKeeper::RtxSsrcKeeper() : shared_(std::make_shared<Shared>()) {}
+RtxSsrcKeeper::~RtxSsrcKeeper() = default;
+
+void RtxSsrcKeeper::keep(GstSDPMessage* sdp) {
+    std::map<guint32, guint32> kept;
+    for (guint m = 0; m < gst_sdp_message_medias_len(sdp); ++m) {
+        GstSDPMedia* media = const_cast<GstSDPMedia*>(gst_sdp_message_get_media(sdp, m));
+        std::map<guint32, guint32> rewrite; // this offer's RTX SSRC -> the one announced first
+        for (guint a = 0; a < gst_sdp_media_attributes_len(media); ++a) {
+            const GstSDPAttribute* attr = gst_sdp_media_get_attribute(media, a);
+            guint32 primary = 0, rtx = 0;
+            if (g_strcmp0(attr->key, "ssrc-group") != 0 || !attr->value ||
+                std::sscanf(attr->value, "FID %u %u", &primary, &rtx) != 2)
+                continue;
+            auto [it, fresh] = kept_.try_emplace(primary, rtx);
+            kept[primary] = it->second;
+            if (fresh || it->second == rtx) continue;
+            rewrite[rtx] = it->second;
+            GstSDPAttribute fixed;
+            gst_sdp_attribute_set(&fixed, "ssrc-group",
+                                  ("FID " + std::to_string(primary) + " " + std::to_string(it->second)).c_str());
+            gst_sdp_media_replace_attribute(media, a, &fixed);
+        }
+        if (rewrite.empty()) continue;
+        for (guint a = 0; a < gst_sdp_media_attributes_len(media); ++a) {
+            const GstSDPAttribute* attr = gst_sdp_media_get_attribute(media, a);
+            guint32 ssrc = 0;
+            int used = 0;
+            if (g_strcmp0(attr->key, "ssrc") != 0 || !attr->value || std::sscanf(attr->value, "%u%n", &ssrc, &used) != 1)
+                continue;
+            auto it = rewrite.find(ssrc);
+            if (it == rewrite.end()) continue;
+            GstSDPAttribute fixed;
+            gst_sdp_attribute_set(&fixed, "ssrc", (std::to_string(it->second) + (attr->value + used)).c_str());
+            gst_sdp_media_replace_attribute(media, a, &fixed);
+        }
+    }
+    kept_ = std::move(kept); // streams no longer offered are forgotten
+}
+
+void RtxSsrcKeeper::apply(GstElement* webrtc, const std::string& logTag) {
+    GstStructure* map = gst_structure_new_empty("application/x-rtp-ssrc-map");
+    for (const auto& [primary, rtx] : kept_)
+        gst_structure_set(map, std::to_string(primary).c_str(), G_TYPE_UINT, rtx, nullptr);
+    if (log::enabled(log::Category::Media, log::Level::Debug)) {
+        gchar* text = gst_structure_to_string(map);
+        MLOG(Media, Debug, "%sRTX SSRCs: %s", logTag.c_str(), text);
+        g_free(text);
+    }
+    {
+        std::lock_guard lock(shared_->mutex);
+        shared_->map.reset(map);
+        std::erase_if(shared_->ssrcs, [this](guint32 ssrc) { return !kept_.contains(ssrc); });
+    }
+    if (shared_->element) return;
+    GstIterator* it = gst_bin_iterate_recurse(GST_BIN(webrtc));
+    GValue item = G_VALUE_INIT;
+    GstElement* found = nullptr;
+    while (!found && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+        auto* element = GST_ELEMENT(g_value_get_object(&item));
+        GstElementFactory* factory = gst_element_get_factory(element);
+        if (factory && g_str_equal(GST_OBJECT_NAME(factory), "rtprtxsend")) found = element;
+        g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+    if (!found) return; // no RTX negotiated yet
+    shared_->element = found; // owned by webrtcbin, which outlives the probe
+    GstPad* sink = gst_element_get_static_pad(found, "sink");
+    gst_pad_add_probe(sink, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      &onRtxSendInput, new std::shared_ptr<RtxSsrcKeeper::Shared>(shared_),
+                      [](gpointer d) noexcept { delete static_cast<std::shared_ptr<RtxSsrcKeeper::Shared>*>(d); });
+    gst_object_unref(sink);
+}
+
+} // namespace manifold::media
