@@ -111,6 +111,27 @@ void respond(SoupServerMessage* msg, guint status, const char* contentType, cons
     soup_server_message_set_response(msg, contentType, SOUP_MEMORY_COPY, body.data(), body.size());
 }
 
+// 204, no body. libsoup 3 (3.2.3 here, master alike) strips Content-Length from a 204 while
+// writing its headers, after which its keep-alive check (soup_server_message_is_keepalive)
+// reads the response as delimited by EOF and closes the connection right after it,
+// without a "Connection: close" that would tell the client. A client that reuses the
+// connection (browsers, Node's default agent since Node 19) then sends its next request
+// into a socket being closed and gets no answer ("socket hang up"). A 204 ends at its
+// header block (RFC 9112 6.3), so once the headers are out we declare length-delimited
+// framing again (harmless: the wire encoding was already fixed to "no body"), and libsoup
+// keeps the connection open as HTTP/1.1 intends.
+void respondNoContent(SoupServerMessage* msg) {
+    soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
+    SoupMessageHeaders* headers = soup_server_message_get_response_headers(msg);
+    soup_message_headers_replace(headers, "Cache-Control", "no-store");
+    soup_message_headers_replace(headers, "X-Content-Type-Options", "nosniff");
+    g_signal_connect(msg, "wrote-headers", G_CALLBACK(+[](SoupServerMessage* m, gpointer) noexcept {
+                         soup_message_headers_set_encoding(soup_server_message_get_response_headers(m),
+                                                           SOUP_ENCODING_CONTENT_LENGTH);
+                     }),
+                     nullptr);
+}
+
 void respondError(SoupServerMessage* msg, guint status, protocol::ErrorCode code, const std::string& message) {
     respond(msg, status, "application/json", protocol::encodeHttpError(code, message));
 }
@@ -397,13 +418,13 @@ void HttpServer::serveAdmin(SoupServerMessage* msg, const std::string& path) {
                              "no room named '" + parts[3] + "'");
         } else if (parts.size() == 4) {
             if (deps_.gateway.closeRoom(parts[3]))
-                respond(m, SOUP_STATUS_NO_CONTENT, "application/json", "");
+                respondNoContent(m);
             else
                 respondError(m, SOUP_STATUS_NOT_FOUND, protocol::ErrorCode::UnknownRoom,
                              "no room named '" + parts[3] + "'");
         } else {
             if (deps_.gateway.kick(parts[3], parts[5]))
-                respond(m, SOUP_STATUS_NO_CONTENT, "application/json", "");
+                respondNoContent(m);
             else
                 respondError(m, SOUP_STATUS_NOT_FOUND, protocol::ErrorCode::UnknownParticipant,
                              "no participant '" + parts[5] + "' in room '" + parts[3] + "'");
