@@ -5,6 +5,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "common/ControlThread.hpp"
@@ -66,6 +67,41 @@ GstPadProbeReturn onForwardBuffer(GstPad*, GstPadProbeInfo* info, gpointer data)
     else if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST)
         source.forwardList(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
     return GST_PAD_PROBE_OK;
+}
+
+/// A participant's RTP that arrives before webrtcbin has linked its transport to rtpbin.
+/// webrtcbin 1.22 links the receive path ("output stream") only when it applies the
+/// first description with a receiving m-line, but opens the transport as soon as ICE is
+/// up. A client that starts sending on a new publication before the server has applied
+/// its answer (a late publisher on a connected session; likely under load) made the
+/// packet return NOT_LINKED, which stopped nicesrc for good: nothing from that
+/// participant reached the gateway again. Such packets are dropped until the link exists.
+struct EarlyRtp {
+    std::string tag;
+    std::atomic<guint64> dropped{0};
+};
+
+GstPadProbeReturn onTransportRtp(GstPad* pad, GstPadProbeInfo*, gpointer data) noexcept {
+    auto& early = *static_cast<EarlyRtp*>(data);
+    if (gst_pad_is_linked(pad)) {
+        if (const guint64 n = early.dropped.load())
+            MLOG(Media, Info, "%sreceive path linked; %llu earlier RTP packets dropped", early.tag.c_str(),
+                 static_cast<unsigned long long>(n));
+        return GST_PAD_PROBE_REMOVE; // and pass this one
+    }
+    if (early.dropped++ == 0)
+        MLOG(Media, Debug, "%sRTP before webrtcbin linked its receive path: dropped", early.tag.c_str());
+    return GST_PAD_PROBE_DROP;
+}
+
+void onWebrtcElementAdded(GstBin*, GstElement* element, gpointer tag) noexcept {
+    if (!g_str_equal(G_OBJECT_TYPE_NAME(element), "TransportReceiveBin")) return;
+    GstPad* rtp = gst_element_get_static_pad(element, "rtp_src");
+    if (!rtp) return;
+    auto* early = new EarlyRtp{*static_cast<const std::string*>(tag)};
+    gst_pad_add_probe(rtp, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      &onTransportRtp, early, [](gpointer d) noexcept { delete static_cast<EarlyRtp*>(d); });
+    gst_object_unref(rtp);
 }
 
 std::string transceiverMid(GstWebRTCRTPTransceiver* transceiver) {
@@ -132,6 +168,8 @@ PeerSession::PeerSession(WebrtcEngine& engine, std::string room, std::string par
         decideNackPerStream(rtpbin, engine_, tag());
         gst_object_unref(rtpbin);
     }
+    g_signal_connect_data(webrtc.get(), "element-added", G_CALLBACK(&onWebrtcElementAdded), new std::string(tag()),
+                          [](gpointer d, GClosure*) noexcept { delete static_cast<std::string*>(d); }, GConnectFlags(0));
     webrtc_ = webrtc.get();
     gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
     g_signal_connect_data(webrtc_, "pad-added", G_CALLBACK(&PeerSession::onPadAdded), newToken(token_),
@@ -308,13 +346,7 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
         // checked against the sink pad's caps, so they must change now, not with the next packet.
         g_object_set(slot->transceiver.get(), "codec-preferences", caps, nullptr);
         g_object_set(slot->appsrc.get(), "caps", caps, nullptr);
-        GstPad* srcPad = gst_element_get_static_pad(slot->appsrc.get(), "src");
-        GstPad* sinkPad = gst_pad_get_peer(srcPad);
-        if (sinkPad) {
-            gst_pad_send_event(sinkPad, gst_event_new_caps(const_cast<GstCaps*>(caps)));
-            gst_object_unref(sinkPad);
-        }
-        gst_object_unref(srcPad);
+        slot->capsPending = slot->linked;
     } else {
         auto s = std::make_unique<Slot>();
         s->kind = track.kind;
@@ -411,8 +443,12 @@ void PeerSession::renegotiate() {
     // track, a publish) goes into one offer: each extra offer costs the client a round
     // trip and, in webrtcbin 1.22, new RTX SSRCs on every m-line.
     if (offerTimer_) return;
+    scheduleOffer(std::chrono::milliseconds(0));
+}
+
+void PeerSession::scheduleOffer(std::chrono::milliseconds delay) {
     Token token = token_;
-    offerTimer_ = engine_.scheduler().after(std::chrono::milliseconds(0), [token] {
+    offerTimer_ = engine_.scheduler().after(delay, [token] {
         if (auto alive = token.lock()) {
             (*alive)->offerTimer_.reset();
             (*alive)->createOffer();
@@ -420,7 +456,36 @@ void PeerSession::renegotiate() {
     });
 }
 
+bool PeerSession::deliverPendingCaps() {
+    bool all = true;
+    for (auto& slot : slots_) {
+        if (!slot->capsPending) continue;
+        GstCaps* caps = nullptr;
+        g_object_get(slot->appsrc.get(), "caps", &caps, nullptr);
+        // webrtcbin offers what its sink pad last received intersected with the codec
+        // preferences; both carry the SSRC, so a pad still holding the previous stream's
+        // caps fails the offer ("Caps negotiation ... failed against codec preferences").
+        // A serialized event is refused while webrtcbin briefly flushes the pad: retry.
+        if (caps && gst_pad_send_event(slot->sinkPad.get(), gst_event_new_caps(caps)))
+            slot->capsPending = false;
+        else
+            all = false;
+        if (caps) gst_caps_unref(caps);
+    }
+    return all;
+}
+
 void PeerSession::createOffer() {
+    if (!deliverPendingCaps()) {
+        if (++capsRetries_ > kCapsRetries) {
+            failed("a reused send slot did not take its new stream's caps");
+            return;
+        }
+        MLOG(Media, Info, "%sa reused send slot refused its new caps (flushing); offer in 20 ms", tag().c_str());
+        scheduleOffer(std::chrono::milliseconds(20));
+        return;
+    }
+    capsRetries_ = 0;
     offerInFlight_ = true;
     renegotiate_ = false;
     GstPromise* promise = gst_promise_new_with_change_func(

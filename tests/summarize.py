@@ -23,8 +23,7 @@ for path in glob.glob(os.path.join(folder, "gtest-*.json")):
                 passed += 1
 failed += len(glob.glob(os.path.join(folder, "crash-*")))
 
-tap = os.path.join(folder, "node.tap")
-if os.path.exists(tap):
+for tap in sorted(glob.glob(os.path.join(folder, "node*.tap"))):
     counts = {}
     with open(tap) as f:
         for line in f:

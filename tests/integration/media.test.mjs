@@ -7,13 +7,12 @@ import { namespaceUnavailable, runScenario } from './media/netns.mjs';
 const why = namespaceUnavailable();
 const opts = why ? { skip: why } : {};
 const sanitized = process.env.MANIFOLD_SANITIZED === '1';
-// See RECYCLE_RACE below: the known slot-recycling race under sanitizer timing.
-const recycleRace = () => (sanitized && !process.env.MANIFOLD_RUN_KNOWN_FAILURES
-  ? 'known defect under sanitizers: a recycled send slot can fail the next offer (caps race); see ARCHITECTURE.md'
-  : false);
+// The sanitizer build is several times slower at setting up media; tests/run.sh also
+// runs this file against the regular build, where the issue's 2 s holds.
+const LATE_JOIN_BUDGET_MS = sanitized ? 6000 : 2000;
 
 test('three peers see and hear each other; a late joiner decodes everyone; a leaver stops; slots are reused',
-     { ...opts, ...(recycleRace() && !why ? { skip: recycleRace() } : {}), timeout: 120000 }, async (t) => {
+     { ...opts, timeout: 120000 }, async (t) => {
   const r = await runScenario('fanout');
   const { A, B, C, D } = r.ids;
   for (const [who, others] of [['A', [B, C]], ['B', [A, C]], ['C', [A, B]]]) {
@@ -22,7 +21,7 @@ test('three peers see and hear each other; a late joiner decodes everyone; a lea
     for (const packets of r.audio[who]) assert.ok(packets > 20, `${who} audio packets ${r.audio[who]}`);
   }
   t.diagnostic(`late joiner decoded A, B and C ${r.lateJoinMs} ms after join (join + 2 publishes included)`);
-  assert.ok(r.lateJoinMs < 2000, `late join took ${r.lateJoinMs} ms`);
+  assert.ok(r.lateJoinMs < LATE_JOIN_BUDGET_MS, `late join took ${r.lateJoinMs} ms (budget ${LATE_JOIN_BUDGET_MS} ms)`);
   for (const who of ['B', 'C', 'D'])
     assert.ok(r.leftEvents[who].some((e) => e.type === 'left' && e.id === A.id && e.reason === 'left'), `${who} heard A leave`);
   assert.equal(r.leaverFramesAtB.afterLeave, r.leaverFramesAtB.oneSecondLater, "A's video stopped at B");
@@ -37,7 +36,7 @@ test('a late joiner decodes three publishers within 2 s (5 joins)', { ...opts, t
   const r = await runScenario('late-join', { env: { PUBLISHERS: '3', AUDIO: '1', LATE_PUBLISH: '1', RUNS: '5' } });
   const times = r.runs.map((x) => x.firstFrameMs).sort((x, y) => x - y);
   t.diagnostic(`time from join to the last of three first frames, ms: ${times.join(', ')}`);
-  for (const ms of times) assert.ok(ms < 2000, `late joiner waited ${ms} ms`);
+  for (const ms of times) assert.ok(ms < LATE_JOIN_BUDGET_MS, `late joiner waited ${ms} ms (budget ${LATE_JOIN_BUDGET_MS} ms)`);
 });
 
 test('pause and mute stop forwarding; resuming brings a fresh keyframe', { ...opts, timeout: 60000 }, async (t) => {
@@ -75,13 +74,9 @@ test('a peer that never answers, one that answers garbage and one that is killed
 // watcher's send slot sometimes fails the next offer ("Caps negotiation on pad sink_N
 // failed against codec preferences", seen at cycle 30 of 100). It passes in the regular
 // build; a 20-cycle run under LeakSanitizer reported no leak.
-const RECYCLE_RACE = sanitized && !process.env.MANIFOLD_RUN_KNOWN_FAILURES
-  ? 'known defect under sanitizers: a recycled send slot can fail the next offer (caps race); see ARCHITECTURE.md'
-  : false;
-
 test('100 join/publish/leave cycles: threads back to baseline, no leak',
-     { ...opts, ...(RECYCLE_RACE && !why ? { skip: RECYCLE_RACE } : {}), timeout: 300000 }, async (t) => {
-  const r = await runScenario('leak-loop', { env: { CYCLES: '100' }, timeoutMs: 280000 });
+     { ...opts, timeout: 300000 }, async (t) => {
+  const r = await runScenario('leak-loop', { env: { CYCLES: '100', SCENARIO_STDERR: '1' }, timeoutMs: 280000 });
   const grownMb = (r.after.rssKb - r.baseline.rssKb) / 1024;
   t.diagnostic(`${r.cycles} cycles in ${r.loopMs} ms; threads ${r.baseline.threads} -> ${r.after.threads}; RSS ${(r.baseline.rssKb / 1024).toFixed(1)} -> ${(r.after.rssKb / 1024).toFixed(1)} MB`);
   assert.equal(r.decodedTracks, r.cycles + 1, 'every cycle reached the watcher');
@@ -89,7 +84,10 @@ test('100 join/publish/leave cycles: threads back to baseline, no leak',
   // Under AddressSanitizer freed memory sits in quarantine, so RSS says little there;
   // LeakSanitizer checks for leaks when the gateway exits (serverExit below).
   if (!sanitized) assert.ok(grownMb < 16, `RSS grew by ${grownMb.toFixed(1)} MB`);
-  assert.equal(r.serverExit, 0, 'clean exit (with sanitizers: no leak reported)');
+  const stderr = r.stderr ?? '';
+  const report = stderr.indexOf('ERROR: ');
+  assert.equal(r.serverExit, 0, 'clean exit (with sanitizers: no leak reported); the gateway said:\n' +
+               (report >= 0 ? stderr.slice(report, report + 4000) : stderr.slice(-4000)));
 });
 
 test('active speaker: the RFC 6464 audio level becomes speaking events for everyone', { ...opts, timeout: 60000 }, async (t) => {

@@ -112,6 +112,8 @@ async function stopAndFinish(server, result) {
   if (server) {
     const status = await server.stop().catch(() => null);
     if (result && !result.error) result.serverExit = status;
+    // After the stop: a sanitizer build reports at exit.
+    if (result && !result.error && process.env.SCENARIO_STDERR) result.stderr = server.stderr().slice(-20000);
   }
   finish(result);
 }
@@ -127,7 +129,6 @@ export async function scenario(args, body, startOptions = {}) {
     server = await startManifold(['--auth', 'none', ...args],
                                  { ...startOptions, env: { GST_DEBUG: process.env.GST_DEBUG || 'manifold*:3', ...startOptions.env } });
     const result = await body({ server });
-    if (process.env.SCENARIO_STDERR) result.stderr = server.stderr().slice(-20000);
     await stopAndFinish(server, result);
   } catch (e) {
     const stderr = server ? server.stderr().slice(-3000) : '';

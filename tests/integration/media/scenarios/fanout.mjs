@@ -18,12 +18,14 @@ await scenario([], async ({ server }) => {
     const client = newClient(server.wsUrl);
     const counter = countFrames(client);
     const events = [];
+    const tracks = new Set(); // remote track ids announced to this peer
+    client.on('track', (e) => tracks.add(e.trackId));
     client.on('participant-left', (e) => events.push({ type: 'left', id: e.participantId, reason: e.reason }));
     client.on('track-unpublished', (e) => events.push({ type: 'unpublished', trackId: e.trackId }));
     const media = syntheticTracks();
     const joinStart = Date.now();
     const joined = await client.join('call', { name });
-    const peer = { name, client, counter, media, events, id: joined.participantId, joinStart, video: null, audio: null };
+    const peer = { name, client, counter, media, events, tracks, id: joined.participantId, joinStart, video: null, audio: null };
     peer.video = (await client.publish(media.videoTrack, { label: 'camera' })).id;
     peer.audio = (await client.publish(media.audioTrack, { label: 'microphone' })).id;
     peers.push(peer);
@@ -43,6 +45,9 @@ await scenario([], async ({ server }) => {
   const lateJoinMs = Date.now() - d.joinStart;
   await waitFor(() => [a, b, c].every((p) => decodes(p, d, 1)), { timeoutMs: 5000, what: 'A, B and C decoding D' });
 
+  // B's m-lines are counted once B has every track of D (its audio may still be on its way
+  // when D's video decodes), and again once it has both of E's.
+  await waitFor(() => b.tracks.has(d.audio) && b.tracks.has(d.video), { timeoutMs: 5000, what: "B receiving D's tracks" });
   const transceiversBefore = b.client.peerConnection.getTransceivers().length;
   await a.client.leave();
   await waitFor(() => [b, c, d].every((p) => p.events.some((e) => e.type === 'left' && e.id === a.id)),
@@ -55,6 +60,7 @@ await scenario([], async ({ server }) => {
 
   const e = await addPeer('E');
   await waitFor(() => decodes(b, e) && decodes(e, b), { timeoutMs: 10000, what: 'B and E decoding each other' });
+  await waitFor(() => b.tracks.has(e.audio), { timeoutMs: 5000, what: "B receiving E's audio" });
   const transceiversAfter = b.client.peerConnection.getTransceivers().length;
   await sleep(500);
 
