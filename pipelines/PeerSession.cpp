@@ -343,7 +343,8 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
         }
     if (slot) {
         // A recycled slot: the stream changes (new SSRC, maybe new codec). The next offer is
-        // checked against the sink pad's caps, so they must change now, not with the next packet.
+        // checked against the sink pad's caps, so they go into the sink pad before that offer
+        // (deliverPendingCaps), not with the next packet.
         g_object_set(slot->transceiver.get(), "codec-preferences", caps, nullptr);
         g_object_set(slot->appsrc.get(), "caps", caps, nullptr);
         slot->capsPending = slot->linked;
