@@ -212,8 +212,13 @@ export async function runScenarioOnVeth(name, { lossPercent = 0, lossAt = ['serv
   }
 }
 
-function startTcpdump(ns, args) {
-  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * tcpdump `args` in namespace `ns` (Debian: tcpdump), started through `wrap` (e.g.
+ * ['taskset', '-c', '1']). `started` resolves once it listens; `stop()` ends it and
+ * resolves with {captured, droppedByKernel}.
+ */
+export function startTcpdump(ns, args, { wrap = [] } = {}) {
+  const child = spawn('ip', ['netns', 'exec', ns, ...wrap, 'tcpdump', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const started = new Promise((resolve, reject) => {
