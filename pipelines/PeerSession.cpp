@@ -343,8 +343,8 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
         }
     if (slot) {
         // A recycled slot: the stream changes (new SSRC, maybe new codec). The next offer is
-        // checked against the sink pad's caps, so that offer waits until the appsrc has
-        // pushed them there (pendingCapsArrived).
+        // checked against the sink pad's caps, so they go into the sink pad before that offer
+        // (deliverPendingCaps), not with the next packet.
         g_object_set(slot->transceiver.get(), "codec-preferences", caps, nullptr);
         g_object_set(slot->appsrc.get(), "caps", caps, nullptr);
         slot->capsPending = slot->linked;
@@ -457,48 +457,33 @@ void PeerSession::scheduleOffer(std::chrono::milliseconds delay) {
     });
 }
 
-bool PeerSession::pendingCapsArrived() {
+bool PeerSession::deliverPendingCaps() {
     bool all = true;
     for (auto& slot : slots_) {
         if (!slot->capsPending) continue;
+        GstCaps* caps = nullptr;
+        g_object_get(slot->appsrc.get(), "caps", &caps, nullptr);
         // webrtcbin offers what its sink pad last received intersected with the codec
-        // preferences; both carry the SSRC, so an offer made while the pad still holds the
-        // previous stream's caps fails ("Caps negotiation ... failed against codec
-        // preferences"). The appsrc pushes the new caps itself, on its own thread, as soon
-        // as they are set; the offer waits for them to arrive.
-        GstCaps* wanted = nullptr;
-        g_object_get(slot->appsrc.get(), "caps", &wanted, nullptr);
-        GstCaps* current = gst_pad_get_current_caps(slot->sinkPad.get());
-        if (wanted && current && gst_caps_is_equal(wanted, current))
+        // preferences; both carry the SSRC, so a pad still holding the previous stream's
+        // caps fails the offer ("Caps negotiation ... failed against codec preferences").
+        // A serialized event is refused while webrtcbin briefly flushes the pad: retry.
+        if (caps && gst_pad_send_event(slot->sinkPad.get(), gst_event_new_caps(caps)))
             slot->capsPending = false;
         else
             all = false;
-        if (wanted) gst_caps_unref(wanted);
-        if (current) gst_caps_unref(current);
+        if (caps) gst_caps_unref(caps);
     }
     return all;
 }
 
 void PeerSession::createOffer() {
-    if (!pendingCapsArrived()) {
+    if (!deliverPendingCaps()) {
         if (++capsRetries_ > kCapsRetries) {
-            failed("a reused send slot's new caps never reached webrtcbin");
+            failed("a reused send slot did not take its new stream's caps");
             return;
         }
-        if (capsRetries_ == 1 || capsRetries_ % 10 == 0) {
-            MLOG(Media, Debug, "%sa reused send slot's new caps are on their way; offer in 10 ms", tag().c_str());
-            for (auto& slot : slots_) {
-                if (!slot->capsPending || !restartStalledSlot(*slot)) continue;
-                // Its task had stopped on FLUSHING, and the flush that restarted it emptied
-                // its queue, the new caps with it: queue them again.
-                GstCaps* wanted = nullptr;
-                g_object_get(slot->appsrc.get(), "caps", &wanted, nullptr);
-                g_object_set(slot->appsrc.get(), "caps", nullptr, nullptr);
-                g_object_set(slot->appsrc.get(), "caps", wanted, nullptr);
-                if (wanted) gst_caps_unref(wanted);
-            }
-        }
-        scheduleOffer(std::chrono::milliseconds(10));
+        MLOG(Media, Info, "%sa reused send slot refused its new caps (flushing); offer in 20 ms", tag().c_str());
+        scheduleOffer(std::chrono::milliseconds(20));
         return;
     }
     capsRetries_ = 0;
@@ -708,25 +693,15 @@ void PeerSession::startAnsweredSlots() {
             if (!slot->linked) MLOG(Media, Warning, "%scannot link the send slot of %s", tag().c_str(), slot->mid.c_str());
             gst_element_set_locked_state(slot->appsrc.get(), FALSE);
             gst_element_sync_state_with_parent(slot->appsrc.get());
-        } else {
-            restartStalledSlot(*slot);
+        } else if (gst_pad_get_task_state(srcPad) == GST_TASK_PAUSED) {
+            // basesrc pauses its task for good when a push returns FLUSHING (webrtcbin
+            // briefly flushes an input stream it re-links); a flush restarts it.
+            MLOG(Media, Info, "%srestarting the send slot of %s", tag().c_str(), slot->mid.c_str());
+            gst_pad_send_event(srcPad, gst_event_new_flush_start());
+            gst_pad_send_event(srcPad, gst_event_new_flush_stop(TRUE));
         }
         gst_object_unref(srcPad);
     }
-}
-
-bool PeerSession::restartStalledSlot(Slot& slot) {
-    GstPad* srcPad = gst_element_get_static_pad(slot.appsrc.get(), "src");
-    const bool stalled = slot.linked && gst_pad_get_task_state(srcPad) == GST_TASK_PAUSED;
-    if (stalled) {
-        // basesrc pauses its task for good when a push returns FLUSHING (webrtcbin
-        // briefly flushes an input stream it re-links); a flush restarts it.
-        MLOG(Media, Info, "%srestarting the send slot of %s", tag().c_str(), slot.mid.c_str());
-        gst_pad_send_event(srcPad, gst_event_new_flush_start());
-        gst_pad_send_event(srcPad, gst_event_new_flush_stop(TRUE));
-    }
-    gst_object_unref(srcPad);
-    return stalled;
 }
 
 void PeerSession::openAnsweredSlots() {

@@ -77,17 +77,15 @@ private:
         bool refused = false;          // the client's answer refused this stream's codec
         TrackInfo track;               // what this slot carries now
         std::uint64_t offeredIn = 0;   // the offer that carried the current stream; 0 = none yet
-        bool capsPending = false;      // reused: the next offer waits until webrtcbin's sink pad has the new caps
+        bool capsPending = false;      // reused: webrtcbin's sink pad must get the new caps before the next offer
     };
     using Token = std::weak_ptr<PeerSession*>;
 
     void attachSubscription(const TrackInfo& track, const std::shared_ptr<TrackSource>& source);
     void renegotiate();
     void scheduleOffer(std::chrono::milliseconds delay);
-    /// Whether every reused slot's new caps have reached webrtcbin's sink pad.
-    bool pendingCapsArrived();
-    /// Restarts a linked slot's appsrc whose task stopped on a FLUSHING push; true if it had.
-    bool restartStalledSlot(Slot& slot);
+    /// Sends reused slots' new caps to webrtcbin's sink pads; false if one was refused.
+    bool deliverPendingCaps();
     void createOffer();
     void offerCreated(GstWebRTCSessionDescription* offer);
     void localDescriptionSet(const std::string& sdp);
@@ -128,8 +126,8 @@ private:
     bool offerInFlight_ = false;  // created/sent, no answer applied yet
     bool renegotiate_ = false;    // something changed while an offer was in flight
     Scheduler::Timer offerTimer_; // coalesces the changes of one control-loop turn into one offer
-    int capsRetries_ = 0;         // offers postponed until a reused slot's caps arrive
-    static constexpr int kCapsRetries = 200; // x 10 ms
+    int capsRetries_ = 0;         // offers postponed because a reused slot refused its caps
+    static constexpr int kCapsRetries = 100; // x 20 ms
     std::uint64_t negotiationId_ = 0;
     Scheduler::Timer answerTimer_;
     bool failed_ = false;
