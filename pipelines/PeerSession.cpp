@@ -498,10 +498,24 @@ void PeerSession::createOffer() {
                                   nullptr);
             gst_promise_unref(p);
             post(*static_cast<Token*>(data), [offer, error](PeerSession& self) {
+                if (!offer && error.find("failed against codec preferences") != std::string::npos &&
+                    self.offerRetries_ < kOfferRetries) {
+                    // A sink pad still held an earlier stream's caps (a reused slot whose new
+                    // caps event was overtaken; rare, seen under ASan timing): send every
+                    // active slot's caps again and retry instead of dropping the participant.
+                    ++self.offerRetries_;
+                    MLOG(Media, Info, "%s%s; caps sent again, offer retried in 20 ms", self.tag().c_str(), error.c_str());
+                    for (auto& slot : self.slots_)
+                        if (slot->linked && !slot->trackId.empty()) slot->capsPending = true;
+                    self.offerInFlight_ = false;
+                    self.scheduleOffer(std::chrono::milliseconds(20));
+                    return;
+                }
                 if (!offer) {
                     self.failed("could not create an offer: " + error);
                     return;
                 }
+                self.offerRetries_ = 0;
                 self.offerCreated(offer);
                 gst_webrtc_session_description_free(offer);
             });

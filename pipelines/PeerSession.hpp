@@ -128,6 +128,8 @@ private:
     Scheduler::Timer offerTimer_; // coalesces the changes of one control-loop turn into one offer
     int capsRetries_ = 0;         // offers postponed because a reused slot refused its caps
     static constexpr int kCapsRetries = 100; // x 20 ms
+    int offerRetries_ = 0;        // offers webrtcbin refused over stale sink pad caps, in a row
+    static constexpr int kOfferRetries = 5;
     std::uint64_t negotiationId_ = 0;
     Scheduler::Timer answerTimer_;
     bool failed_ = false;
