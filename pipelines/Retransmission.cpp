@@ -20,6 +20,13 @@ struct RtxSsrcKeeper::Shared {
 
 namespace {
 
+/// The buffer a BUFFER | BUFFER_LIST probe sees, or the first of its list; null if none.
+GstBuffer* firstBuffer(GstPadProbeInfo* info) {
+    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) return GST_PAD_PROBE_INFO_BUFFER(info);
+    GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+    return list && gst_buffer_list_length(list) > 0 ? gst_buffer_list_get(list, 0) : nullptr;
+}
+
 /// First packet into a publisher stream's jitterbuffer: NACK (do-retransmission) for the
 /// video codecs, not for audio. webrtcbin 1.22's own new-jitterbuffer handler walks every
 /// SSRC of the transport and leaves the setting of the last transceiver it finds.
@@ -30,11 +37,7 @@ struct NackDecision {
 
 GstPadProbeReturn onFirstJitterBufferPacket(GstPad* pad, GstPadProbeInfo* info, gpointer data) noexcept {
     const auto& decision = *static_cast<const NackDecision*>(data);
-    GstBuffer* buffer = nullptr;
-    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER)
-        buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-    else if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info); list && gst_buffer_list_length(list) > 0)
-        buffer = gst_buffer_list_get(list, 0);
+    GstBuffer* buffer = firstBuffer(info);
     GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
     if (!buffer || !gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return GST_PAD_PROBE_OK; // decide on the next one
     const int pt = gst_rtp_buffer_get_payload_type(&rtp);
@@ -66,11 +69,7 @@ GstPadProbeReturn onRtxSendInput(GstPad*, GstPadProbeInfo* info, gpointer data) 
     // first packet. Each stream arrives on its own thread: the cache makes every later
     // packet of it cost one comparison.
     thread_local std::pair<const void*, guint32> seen{nullptr, 0};
-    GstBuffer* buffer = nullptr;
-    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER)
-        buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-    else if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info); list && gst_buffer_list_length(list) > 0)
-        buffer = gst_buffer_list_get(list, 0);
+    GstBuffer* buffer = firstBuffer(info);
     guint8 header[12];
     if (!buffer || gst_buffer_extract(buffer, 0, header, sizeof header) != sizeof header) return GST_PAD_PROBE_OK;
     const guint32 ssrc = GST_READ_UINT32_BE(header + 8);

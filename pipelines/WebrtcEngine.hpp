@@ -28,7 +28,7 @@ struct MediaConfig {
     std::vector<std::string> iceAddresses; // empty = let libnice use every interface
     int udpPortMin = 0;                    // 0/0 = any
     int udpPortMax = 0;
-    int jitterLatencyMs = 100;              // receive jitterbuffer of publishers' streams
+    int jitterLatencyMs = 100;             // receive jitterbuffer of publishers' streams
     int rtcpIntervalMs = 200;              // regular RTCP interval (bounds the wait for a keyframe request)
     std::chrono::milliseconds answerTimeout{10000};
 };
