@@ -342,12 +342,13 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
             break;
         }
     if (slot) {
-        // A recycled slot: the stream changes (new SSRC, maybe new codec). The next offer is
-        // checked against the sink pad's caps, so they go into the sink pad before that offer
-        // (deliverPendingCaps), not with the next packet.
-        g_object_set(slot->transceiver.get(), "codec-preferences", caps, nullptr);
-        g_object_set(slot->appsrc.get(), "caps", caps, nullptr);
-        slot->capsPending = slot->linked;
+        // A recycled slot: the stream changes (new SSRC, maybe new codec). Not now: an offer
+        // may be in flight, and webrtcbin builds it on its own thread from the transceiver's
+        // codec preferences and the caps its sink pad last received; new preferences against
+        // the old stream's caps fail that offer ("Caps negotiation on pad sink_N failed
+        // against codec preferences"; webrtcbin 1.22 also leaks the m-line it was building).
+        // createOffer() applies them once no offer is in flight (applyNextCaps).
+        slot->nextCaps = CapsPtr(gst_caps_copy(caps));
     } else {
         auto s = std::make_unique<Slot>();
         s->kind = track.kind;
@@ -457,6 +458,18 @@ void PeerSession::scheduleOffer(std::chrono::milliseconds delay) {
     });
 }
 
+void PeerSession::applyNextCaps() {
+    for (auto& slot : slots_) {
+        if (!slot->nextCaps) continue;
+        g_object_set(slot->transceiver.get(), "codec-preferences", slot->nextCaps.get(), nullptr);
+        g_object_set(slot->appsrc.get(), "caps", slot->nextCaps.get(), nullptr);
+        // The offer is checked against the sink pad's caps, so they go into the sink pad
+        // before it (deliverPendingCaps), not with the stream's next packet.
+        slot->capsPending = slot->linked;
+        slot->nextCaps.reset();
+    }
+}
+
 bool PeerSession::deliverPendingCaps() {
     bool all = true;
     for (auto& slot : slots_) {
@@ -477,6 +490,7 @@ bool PeerSession::deliverPendingCaps() {
 }
 
 void PeerSession::createOffer() {
+    applyNextCaps();
     if (!deliverPendingCaps()) {
         if (++capsRetries_ > kCapsRetries) {
             failed("a reused send slot did not take its new stream's caps");
@@ -497,12 +511,18 @@ void PeerSession::createOffer() {
                 gst_structure_get(gst_promise_get_reply(p), "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer,
                                   nullptr);
             gst_promise_unref(p);
-            post(*static_cast<Token*>(data), [offer, error](PeerSession& self) {
+            // Owned by the posted work, so it is freed even if the session is gone by then.
+            std::shared_ptr<GstWebRTCSessionDescription> owned(offer, [](GstWebRTCSessionDescription* d) noexcept {
+                if (d) gst_webrtc_session_description_free(d);
+            });
+            post(*static_cast<Token*>(data), [owned, error](PeerSession& self) {
+                GstWebRTCSessionDescription* offer = owned.get();
                 if (!offer && error.find("failed against codec preferences") != std::string::npos &&
                     self.offerRetries_ < kOfferRetries) {
-                    // A sink pad still held an earlier stream's caps (a reused slot whose new
-                    // caps event was overtaken; rare, seen under ASan timing): send every
-                    // active slot's caps again and retry instead of dropping the participant.
+                    // A sink pad held an earlier stream's caps. Not expected since reused
+                    // slots take new caps only between offers (applyNextCaps); kept as a
+                    // safety net: send every active slot's caps again and retry instead of
+                    // dropping the participant (webrtcbin 1.22 leaks ~24 bytes per failure).
                     ++self.offerRetries_;
                     MLOG(Media, Info, "%s%s; caps sent again, offer retried in 20 ms", self.tag().c_str(), error.c_str());
                     for (auto& slot : self.slots_)
@@ -517,7 +537,6 @@ void PeerSession::createOffer() {
                 }
                 self.offerRetries_ = 0;
                 self.offerCreated(offer);
-                gst_webrtc_session_description_free(offer);
             });
         },
         newToken(token_), &deleteTokenNotify);

@@ -77,6 +77,7 @@ private:
         bool refused = false;          // the client's answer refused this stream's codec
         TrackInfo track;               // what this slot carries now
         std::uint64_t offeredIn = 0;   // the offer that carried the current stream; 0 = none yet
+        CapsPtr nextCaps;              // reused: the new stream's caps, applied when the next offer is made
         bool capsPending = false;      // reused: webrtcbin's sink pad must get the new caps before the next offer
     };
     using Token = std::weak_ptr<PeerSession*>;
@@ -84,6 +85,9 @@ private:
     void attachSubscription(const TrackInfo& track, const std::shared_ptr<TrackSource>& source);
     void renegotiate();
     void scheduleOffer(std::chrono::milliseconds delay);
+    /// Gives reused slots their new stream's caps (codec preferences, appsrc). Only
+    /// between offers: webrtcbin builds an offer on its own thread from both.
+    void applyNextCaps();
     /// Sends reused slots' new caps to webrtcbin's sink pads; false if one was refused.
     bool deliverPendingCaps();
     void createOffer();

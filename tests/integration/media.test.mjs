@@ -10,14 +10,6 @@ const sanitized = process.env.MANIFOLD_SANITIZED === '1';
 // The sanitizer build is several times slower at setting up media; tests/run.sh also
 // runs this file against the regular build, where the issue's 2 s holds.
 const LATE_JOIN_BUDGET_MS = sanitized ? 6000 : 2000;
-// Open (issue 3): under ASan the fan-out scenario's gateway sometimes exits 1 at shutdown
-// (about one CI run in three; LeakSanitizer: 24 bytes from webrtcbin's create-offer path,
-// likely an offer that failed over a reused slot's stale caps; see ARCHITECTURE.md). It runs in the regular-build pass of tests/run.sh;
-// MANIFOLD_RUN_KNOWN_FAILURES=1 runs it here too, and a failure then quotes the gateway.
-const FANOUT_OPEN = sanitized && !process.env.MANIFOLD_RUN_KNOWN_FAILURES
-  ? 'known intermittent failure under sanitizers (gateway exit 1 at shutdown, issue 3); runs against the regular build'
-  : false;
-
 /** The sanitizer report, or the end, of a scenario's gateway stderr (SCENARIO_STDERR=1). */
 function gatewaySaid(r) {
   const stderr = r.stderr ?? '';
@@ -26,7 +18,7 @@ function gatewaySaid(r) {
 }
 
 test('three peers see and hear each other; a late joiner decodes everyone; a leaver stops; slots are reused',
-     { ...opts, ...(FANOUT_OPEN && !why ? { skip: FANOUT_OPEN } : {}), timeout: 120000 }, async (t) => {
+     { ...opts, timeout: 120000 }, async (t) => {
   const r = await runScenario('fanout', { env: { SCENARIO_STDERR: '1' } });
   const { A, B, C, D } = r.ids;
   for (const [who, others] of [['A', [B, C]], ['B', [A, C]], ['C', [A, B]]]) {
@@ -81,13 +73,9 @@ test('a peer that never answers, one that answers garbage and one that is killed
   assert.match(r.broken.disconnect?.message ?? '', /answer was rejected/);
   assert.equal(r.killed.reason, 'disconnected');
   assert.ok(r.killed.afterMs < 3000);
-  assert.equal(r.serverExit, 0);
+  assert.equal(r.serverExit, 0, `clean exit (with sanitizers: no leak reported) in ${r.serverStopMs} ms; the gateway said:\n${gatewaySaid(r)}`);
 });
 
-// Known defect, open (issue 3): under the sanitizer build's timing, recycling the
-// watcher's send slot sometimes fails the next offer ("Caps negotiation on pad sink_N
-// failed against codec preferences", seen at cycle 30 of 100). It passes in the regular
-// build; a 20-cycle run under LeakSanitizer reported no leak.
 test('100 join/publish/leave cycles: threads back to baseline, no leak',
      { ...opts, timeout: 300000 }, async (t) => {
   const r = await runScenario('leak-loop', { env: { CYCLES: '100', SCENARIO_STDERR: '1' }, timeoutMs: 280000 });

@@ -110,7 +110,9 @@ export async function startManifold(args = [], { env = {}, timeoutMs = 15000, bi
     child.on('error', () => { running.delete(child); resolve(-1); });
   });
 
-  const stop = async (signal = 'SIGTERM', graceMs = 5000) => {
+  // A sanitizer build checks the whole heap for leaks at exit, which takes seconds on a
+  // loaded machine; SIGKILL then would hide the report the test is waiting for.
+  const stop = async (signal = 'SIGTERM', graceMs = process.env.MANIFOLD_SANITIZED === '1' ? 20000 : 5000) => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);

@@ -110,8 +110,12 @@ export function finish(result) {
 async function stopAndFinish(server, result) {
   // SIGKILL skips exit hooks, so stop the gateway explicitly first.
   if (server) {
+    const stopping = Date.now();
     const status = await server.stop().catch(() => null);
-    if (result && !result.error) result.serverExit = status;
+    if (result && !result.error) {
+      result.serverExit = status;
+      result.serverStopMs = Date.now() - stopping;
+    }
     // After the stop: a sanitizer build reports at exit.
     if (result && !result.error && process.env.SCENARIO_STDERR) result.stderr = server.stderr().slice(-20000);
   }
