@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "core/Log.hpp"
@@ -149,6 +150,21 @@ const char* contentTypeFor(const std::string& path) {
     if (ends(".png")) return "image/png";
     if (ends(".ico")) return "image/x-icon";
     return "application/octet-stream";
+}
+
+// The client library's modules, built in as /org/manifold/lib/NAME.js
+// (src/app/manifold.gresource.xml). Only a NAME of letters, digits, '-' and '_' is looked
+// up, so no request reaches another resource; null when there is no such module.
+GBytes* libraryModule(const std::string& file) {
+    constexpr std::string_view ext = ".js";
+    if (file.size() <= ext.size() || std::string_view(file).substr(file.size() - ext.size()) != ext)
+        return nullptr;
+    for (std::size_t i = 0; i < file.size() - ext.size(); ++i) {
+        const char c = file[i];
+        if (!g_ascii_isalnum(c) && c != '-' && c != '_') return nullptr;
+    }
+    const std::string resource = "/org/manifold/lib/" + file;
+    return g_resources_lookup_data(resource.c_str(), G_RESOURCE_LOOKUP_FLAGS_NONE, nullptr);
 }
 
 std::vector<std::string> splitPath(const std::string& path) {
@@ -314,8 +330,13 @@ void HttpServer::serveStatic(SoupServerMessage* msg, const std::string& requeste
         return;
     }
     GBytes* bytes = nullptr;
-    if (path == "/lib/manifold.js" || config_.webRoot.empty()) {
-        const std::string resource = (path == "/lib/manifold.js" ? "/org/manifold" : "/org/manifold/web") + path;
+    constexpr std::string_view lib = "/lib/";
+    if (path.rfind(lib, 0) == 0) {
+        // /lib/ is the client library's: always the modules built into the binary, even
+        // with --web-root, and nothing else.
+        bytes = libraryModule(path.substr(lib.size()));
+    } else if (config_.webRoot.empty()) {
+        const std::string resource = "/org/manifold/web" + path;
         bytes = g_resources_lookup_data(resource.c_str(), G_RESOURCE_LOOKUP_FLAGS_NONE, nullptr);
     } else {
         const std::string file = config_.webRoot + path;

@@ -3,9 +3,9 @@
 //
 // What: a libsoup 3 SoupServer. `/ws` upgrades to a WebSocket whose frames feed one
 // session::Session each; `/healthz`, `/metrics` (Prometheus), `/api/v1/...` (admin REST,
-// bearer token with the admin grant), `/lib/manifold.js` (the client library) and the
-// demo page (embedded in the binary, or from --web-root). The server only pumps frames:
-// all protocol logic is in Session.
+// bearer token with the admin grant), `/lib/*.js` (the client library's modules, always
+// embedded in the binary) and the demo page (embedded too, or from --web-root). The
+// server only pumps frames: all protocol logic is in Session.
 // Thread: control thread only (the GLib main loop's default context).
 // Ownership: owned by the App. Owns the SoupServer and every Connection (which owns its
 // Session). Borrows Gateway, Authorizer, Scheduler, MediaEngine, which outlive it.
