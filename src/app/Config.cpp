@@ -21,6 +21,8 @@ struct UsageError {
 struct Options {
     po::options_description visible; // what --help shows
     po::options_description all;     // plus the hidden catch-all for stray arguments
+    po::options_description file;    // the keys a --config file may hold: all but General
+    po::options_description cliOnly; // General: --help, --version, --config
 };
 
 Options describe(Config& c, std::string& configFile, std::string& jwtSecretFile, std::vector<std::string>& stray) {
@@ -110,6 +112,8 @@ Options describe(Config& c, std::string& configFile, std::string& jwtSecretFile,
 
     Options out;
     out.visible.add(general).add(network).add(auth).add(limits).add(misc);
+    out.file.add(network).add(auth).add(limits).add(misc);
+    out.cliOnly.add(general);
     po::options_description hidden;
     hidden.add_options()("stray-argument", po::value(&stray)->composing(), "");
     out.all.add(out.visible).add(hidden);
@@ -209,6 +213,32 @@ void validate(Config& c, const std::string& jwtSecretFile) {
     if (!known) bad("log-level '" + c.logLevel + "' is not one of error, warning, info, debug, trace");
 }
 
+// Reads the --config file into `vm`, after the command line (so the command line wins).
+// Every problem is one line naming the file: an unknown key, a command-line-only key
+// (help, version, config: they would otherwise be read and silently do nothing), a bad
+// value, a malformed line.
+void storeConfigFile(std::istream& in, const std::string& file, const Options& options, po::variables_map& vm) {
+    const std::string where = "config file '" + file + "': ";
+    po::parsed_options parsed(nullptr);
+    try {
+        parsed = po::parse_config_file(in, options.file, /*allow_unregistered=*/true);
+    } catch (const po::error& e) {
+        bad(where + e.what());
+    }
+    for (const po::option& o : parsed.options) {
+        if (!o.unregistered) continue;
+        if (options.cliOnly.find_nothrow(o.string_key, false))
+            bad(where + "key '" + o.string_key + "' is a command-line option only (--" + o.string_key +
+                "); remove it from the file");
+        bad(where + "unknown key '" + o.string_key + "' (see --help)");
+    }
+    try {
+        po::store(parsed, vm);
+    } catch (const po::error& e) {
+        bad(where + e.what() + " (see --help)");
+    }
+}
+
 } // namespace
 
 bool isLoopbackAddress(const std::string& address) {
@@ -233,7 +263,8 @@ ParseOutcome parseConfig(const std::vector<std::string>& args, Config& config, s
         if (vm.count("help")) {
             out << "Usage: manifold [OPTIONS]\n"
                    "Manifold " MANIFOLD_VERSION " - a GStreamer-based multiparty media gateway.\n"
-                << options.visible << "\nEvery option can also be a key in the --config file.\n";
+                << options.visible
+                << "\nEvery option but --help, --version and --config can also be a key in the --config file.\n";
             return ParseOutcome::ExitOk;
         }
         if (vm.count("version")) {
@@ -244,8 +275,7 @@ ParseOutcome parseConfig(const std::vector<std::string>& args, Config& config, s
             const std::string file = vm["config"].as<std::string>();
             std::ifstream in(file);
             if (!in) bad("config file '" + file + "' cannot be read");
-            // Stored after the command line, so the command line wins.
-            po::store(po::parse_config_file(in, options.visible, false), vm);
+            storeConfigFile(in, file, options, vm);
         }
         po::notify(vm);
         if (!stray.empty())

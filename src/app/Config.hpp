@@ -2,7 +2,8 @@
 //
 // What: Boost.Program_options over the command line and an optional INI file
 // (`--config FILE`; every key there is also a command-line option, and the command line
-// wins). Validation happens here, so a bad value is reported before anything starts.
+// wins; the command-line-only help, version and config are refused as keys). Validation
+// happens here, so a bad value is reported before anything starts.
 // examples/manifold.conf documents every key.
 // Thread: main thread, before the loop runs. Ownership: plain value, owned by main.
 #pragma once

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "app/Config.hpp"
 
@@ -123,6 +124,48 @@ TEST(Config, UnknownKeyInFileIsAnError) {
     const std::string file = tempFile("prot = 9000\n");
     expectUsage({"--config", file}, "prot");
     std::remove(file.c_str());
+}
+
+TEST(Config, FileErrorsNameTheKeyAndTheFile) {
+    // A file error is one line naming both the file and the offending key or value.
+    const std::pair<const char*, const char*> cases[] = {
+        {"prot = 9000\n", "unknown key 'prot'"},
+        {"max-rooms = lots\n", "max-rooms"},
+        {"just words\n", "just words"},
+        {"[network]\nport = 9000\n", "network.port"},
+    };
+    for (const auto& [contents, mention] : cases) {
+        const std::string file = tempFile(contents);
+        expectUsage({"--config", file}, mention);
+        expectUsage({"--config", file}, "config file '" + file + "'");
+        std::remove(file.c_str());
+    }
+}
+
+TEST(Config, CommandLineOnlyKeysInFileAreAnError) {
+    // help, version and config are command-line options; in a file they used to be read
+    // and then silently do nothing (no help printed, no other file read).
+    const std::string other = tempFile("port = 9200\n");
+    for (const std::string& line : std::vector<std::string>{"help = 1", "version = 1", "config = " + other}) {
+        const std::string file = tempFile("port = 9100\n" + line + "\n");
+        const std::string key = line.substr(0, line.find(' '));
+        const Parsed p = parse({"--config", file});
+        EXPECT_EQ(p.outcome, ParseOutcome::ExitUsage) << line;
+        EXPECT_EQ(p.out, "") << line << ": nothing printed on stdout (no help, no version)";
+        EXPECT_NE(p.err.find("key '" + key + "'"), std::string::npos) << p.err;
+        EXPECT_NE(p.err.find("command-line option"), std::string::npos) << p.err;
+        EXPECT_NE(p.err.find(file), std::string::npos) << "names the file: " << p.err;
+        EXPECT_EQ(std::count(p.err.begin(), p.err.end(), '\n'), 1) << "one line: " << p.err;
+        std::remove(file.c_str());
+    }
+    // On the command line they still work, next to a file.
+    const std::string good = tempFile("port = 9100\n");
+    EXPECT_EQ(parse({"--config", good, "--help"}).outcome, ParseOutcome::ExitOk);
+    const Parsed p = parse({"-c", good});
+    ASSERT_EQ(p.outcome, ParseOutcome::Run) << p.err;
+    EXPECT_EQ(p.config.port, 9100);
+    std::remove(good.c_str());
+    std::remove(other.c_str());
 }
 
 TEST(Config, SecretFile) {
