@@ -400,6 +400,7 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
     slot->outlet->source = source;
     slot->awaitingKeyframe = true;
     slot->offeredIn = 0;
+    slot->inNextOffer = false;
     source->addOutlet(slot->outlet);
     MLOG(Media, Debug, "%ssending track %s of %s", tag().c_str(), track.id.c_str(), track.participantId.c_str());
     renegotiate();
@@ -501,6 +502,10 @@ void PeerSession::createOffer() {
         return;
     }
     capsRetries_ = 0;
+    // Only streams attached by now are in this offer: one attached while webrtcbin builds
+    // it (an offer is created and applied asynchronously) waits for the next one, so its
+    // gate does not open on an answer to an offer that did not carry it.
+    for (auto& slot : slots_) slot->inNextOffer = slot->outlet && slot->offeredIn == 0;
     offerInFlight_ = true;
     renegotiate_ = false;
     GstPromise* promise = gst_promise_new_with_change_func(
@@ -637,7 +642,10 @@ void PeerSession::localDescriptionSet(const std::string& sdp) {
             mids.push_back(MidMapping{slot->mid, slot->trackId, slot->publisherId, MidMapping::Direction::Recv});
     ++negotiationId_;
     for (auto& slot : slots_)
-        if (!slot->mid.empty() && slot->outlet && slot->offeredIn == 0) slot->offeredIn = negotiationId_;
+        if (!slot->mid.empty() && slot->inNextOffer) {
+            slot->offeredIn = negotiationId_;
+            slot->inNextOffer = false;
+        }
     Token token = token_;
     answerTimer_ = engine_.scheduler().after(engine_.config().answerTimeout, [token] {
         if (auto alive = token.lock()) (*alive)->failed("the client did not answer the offer in time");

@@ -77,6 +77,7 @@ private:
         bool refused = false;          // the client's answer refused this stream's codec
         TrackInfo track;               // what this slot carries now
         std::uint64_t offeredIn = 0;   // the offer that carried the current stream; 0 = none yet
+        bool inNextOffer = false;      // the current stream is in the offer being created
         CapsPtr nextCaps;              // reused: the new stream's caps, applied when the next offer is made
         bool capsPending = false;      // reused: webrtcbin's sink pad must get the new caps before the next offer
     };
