@@ -5,7 +5,7 @@
 // meant to be run by hand.
 //
 //   node loadgen.mjs '<json config>'
-//   config: {server: 'manifold'|'janus', url, rooms: [{name, participants: [{name, audio, video, subscribe, viewer}]}],
+//   config: {server: 'manifold'|'janus', url, rooms: [{name, participants: [{name, audio, video, subscribe, viewer, counting, synthetic}]}],
 //            fps, noise, joinWaitMs}
 //
 // Talks to run.mjs over stdin/stdout, one line each:
@@ -17,17 +17,35 @@
 // is opened to the first decoded frame (video) or first received packet (audio only) of
 // the publishers already there ("first"), and of all of them ("all").
 //
-// Receivers (full participants and viewers alike) are wrtc PeerConnections: libwebrtc
+// Receivers are wrtc PeerConnections unless the spec says `counting`: libwebrtc
 // depacketizes and decodes every video stream it receives whether or not a sink is
-// attached, so a viewer is not cheaper to the load generator than a participant's
-// receive side; what makes viewers affordable is that they publish nothing (no encoder).
+// attached, so a wrtc viewer costs the load generator a participant's receive side.
 // A video sink is attached only until the first frame (for the join time): the frame
 // rate comes from getStats' framesDecoded, which avoids copying every I420 frame into JS.
+//
+// Counting receivers (`counting: true`, lib/counting-peer.mjs: libdatachannel, no
+// decoding) only read RTP headers; their join time ends at the first packet of a VP8
+// keyframe instead of a decoded frame, and their frame rate counts marker bits.
+//   - counting, publishes nothing: one counting PeerConnection (a cheap viewer);
+//   - counting + synthetic (audio only): one counting PeerConnection that also sends
+//     synthetic Opus (Manifold: one session, as a wrtc participant; Janus: publisher and
+//     subscriber PeerConnections, both counting);
+//   - counting + wrtc publishing (video): the participant is split in two legs, a wrtc
+//     publisher and a counting receiver. Janus: the same session, publisher handle on
+//     wrtc, subscriber handle counting (the two PeerConnections it always has).
+//     Manifold: two sessions (a Manifold participant has one PeerConnection): the
+//     publisher joins with autoSubscribe false, the receiver `PNAME-rx` subscribes to
+//     every track in the room but its publisher's. Manifold then holds 2N sessions for N.
+//     The join time runs from the publisher's WebSocket open (the receiver joins after
+//     the publisher has published) to the receiver's first keyframe packets.
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import wrtc from '@roamhq/wrtc';
 import { newClient, syntheticTracks, finish, sleep } from '../integration/media/peers.mjs';
+import WebSocket from 'ws';
+import { ManifoldClient } from '../../signalling/client/manifold.js';
 import { JanusParticipant, JanusSession, createRoom } from './lib/janus-client.mjs';
+import { CountingPeerConnection, syntheticOpusTrack } from './lib/counting-peer.mjs';
 
 const { RTCVideoSink, RTCAudioSource } = wrtc.nonstandard;
 const cfg = JSON.parse(process.argv[2]);
@@ -71,6 +89,14 @@ class PeerConnection extends wrtc.RTCPeerConnection {
 }
 const rtc = { ...wrtc, RTCPeerConnection: PeerConnection };
 
+// A counting PeerConnection class gathering on the client's veth address only.
+// BENCH_COUNTING_PLI=never: counting receivers never ask for keyframes (default auto);
+// BENCH_COUNTING_DTLS=client: they answer as DTLS client (default server). See counting-peer.mjs.
+const countingPc = (name) => CountingPeerConnection.with({
+  bindAddress: cfg.clientAddress, name, log: verbose ? log : null,
+  pli: process.env.BENCH_COUNTING_PLI || 'auto', dtls: process.env.BENCH_COUNTING_DTLS || 'server',
+});
+
 /**
  * Opus source: a 440 Hz tone plus noise whose level changes at random every 20 ms, so
  * Opus (VBR) packets vary in size as a microphone's do. A pure tone (peers.mjs) gives
@@ -107,13 +133,17 @@ class Participant {
     Object.assign(this, spec);
     this.room = room;
     this.roomIndex = roomIndex;
-    this.firstFrames = new Map(); // remote key -> ms after start
+    this.firstFrames = new Map(); // remote key -> ms after start (decoded frame, or first keyframe packet when counting)
+    this.firstPackets = new Map(); // counting video: remote key -> ms after start of its first packet
     this.sinks = [];
     this.media = null;
     this.startedAt = 0;
   }
 
   get publishes() { return this.audio || this.video; }
+
+  /** Publishes with wrtc (encoders) while receiving with a counting leg. */
+  get split() { return this.counting && this.publishes && !this.synthetic; }
 
   /** Tracks the first decoded frame of a remote video track (then drops the sink). */
   mark(what) {
@@ -123,6 +153,14 @@ class Participant {
   watchTrack(track, key) {
     this.mark(`track ${track.kind} ${key}`);
     if (track.kind !== 'video' || this.firstFrames.has(key)) return;
+    if (track.counting) {
+      track.onfirstpacket = () => { if (!this.firstPackets.has(key)) this.firstPackets.set(key, performance.now() - this.startedAt); };
+      track.onfirstkeyframe = () => {
+        if (!this.firstFrames.has(key)) this.firstFrames.set(key, performance.now() - this.startedAt);
+        this.mark(`first keyframe ${key}`);
+      };
+      return;
+    }
     const sink = new RTCVideoSink(track);
     this.sinks.push(sink);
     sink.onframe = () => {
@@ -134,24 +172,44 @@ class Participant {
   }
 
   async start() {
+    if (this.synthetic && this.video) throw new Error(`${this.name}: synthetic sources are audio only`);
     if (this.video) this.media = syntheticTracks({ fps, noise: cfg.noise ?? 0.1 });
-    if (this.audio) this.audioSource = varyingAudio();
+    if (this.audio) this.audioSource = this.synthetic ? { track: syntheticOpusTrack(), stop() {} } : varyingAudio();
     this.startedAt = performance.now();
     if (cfg.server === 'manifold') await this.#startManifold();
     else await this.#startJanus();
   }
 
   async #startManifold() {
-    const client = newClient(cfg.url, { RTCPeerConnection: PeerConnection });
+    const RTC = this.counting && !this.split ? countingPc(this.name) : PeerConnection;
+    const client = this.counting && !this.split ? new ManifoldClient(cfg.url, { WebSocket, RTCPeerConnection: RTC })
+      : newClient(cfg.url, { RTCPeerConnection: PeerConnection });
     this.client = client;
     client.on('track', ({ track, trackId }) => this.watchTrack(track, trackId));
     client.on('error', ({ error }) => { this.error = `${error.message}`; });
     client.on('connectionstatechange', ({ state }) => this.mark(`pc ${state}`));
-    await client.join(this.room, { name: this.name, autoSubscribe: this.subscribe });
+    await client.join(this.room, { name: this.name, autoSubscribe: this.subscribe && !this.split });
     this.mark('joined');
     if (this.video) await client.publish(this.media.videoTrack, { label: 'camera', codec: 'VP8' });
     if (this.audio) await client.publish(this.audioSource.track, { label: 'microphone', codec: 'OPUS' });
     this.mark('published');
+    if (this.split && this.subscribe) await this.#startManifoldReceiver(client.participantId);
+  }
+
+  /** The counting receive leg of a split participant: every track of the room but `own`'s. */
+  async #startManifoldReceiver(own) {
+    const rx = new ManifoldClient(cfg.url, { WebSocket, RTCPeerConnection: countingPc(`${this.name}-rx`) });
+    this.rxClient = rx;
+    rx.on('track', ({ track, trackId }) => this.watchTrack(track, trackId));
+    rx.on('error', ({ error }) => { this.error = `rx: ${error.message}`; });
+    const want = (t) => t.participantId !== own;
+    rx.on('track-published', ({ track }) => {
+      if (want(track)) rx.subscribe([track.id]).catch((e) => { this.error = `rx subscribe: ${e.message}`; });
+    });
+    const joined = await rx.join(this.room, { name: `${this.name}-rx`, autoSubscribe: false });
+    const ids = joined.participants.flatMap((p) => (p.tracks ?? []).filter(want).map((t) => t.id));
+    if (ids.length) await rx.subscribe(ids);
+    this.mark('receiver joined');
   }
 
   async #startJanus() {
@@ -159,6 +217,8 @@ class Participant {
     const p = new JanusParticipant(rtc, cfg.url, Number(this.room), {
       name: this.name,
       onTrack: ({ track, mid }) => this.watchTrack(track, mid ?? `t${n++}`),
+      ...(this.counting ? { SubscriberPeerConnection: countingPc(`${this.name}-sub`) } : {}),
+      ...(this.synthetic ? { PublisherPeerConnection: countingPc(`${this.name}-pub`) } : {}),
     });
     this.janus = p;
     await p.connect();
@@ -182,6 +242,7 @@ class Participant {
 
   /** The PeerConnections that receive media. */
   receivers() {
+    if (this.rxClient) return [this.rxClient.peerConnection].filter(Boolean);
     if (this.client) return [this.client.peerConnection].filter(Boolean);
     return [this.janus?.subPc].filter(Boolean);
   }
@@ -199,8 +260,10 @@ class Participant {
       report.forEach((s) => {
         if (s.type === 'inbound-rtp') {
           outp.push({ ssrc: s.ssrc, kind: s.kind ?? s.mediaType, packetsReceived: s.packetsReceived ?? 0, packetsLost: s.packetsLost ?? 0,
-                      bytesReceived: s.bytesReceived ?? 0, framesDecoded: s.framesDecoded ?? 0, nackCount: s.nackCount ?? 0,
-                      pliCount: s.pliCount ?? 0 });
+                      bytesReceived: s.bytesReceived ?? 0, nackCount: s.nackCount ?? 0, pliCount: s.pliCount ?? 0,
+                      // counting peers: frames received (marker bits), not decoded
+                      framesDecoded: s.counting ? s.framesReceived ?? 0 : s.framesDecoded ?? 0,
+                      counting: Boolean(s.counting), keyframes: s.keyframesReceived ?? 0 });
         }
       });
     }
@@ -214,7 +277,9 @@ class Participant {
       report.forEach((s) => {
         if (s.type === 'outbound-rtp') {
           outp.push({ ssrc: s.ssrc, kind: s.kind ?? s.mediaType, packetsSent: s.packetsSent ?? 0, bytesSent: s.bytesSent ?? 0,
-                      framesEncoded: s.framesEncoded ?? 0 });
+                      framesEncoded: s.framesEncoded ?? 0,
+                      // libwebrtc's reason for sending less than it could: none, cpu, bandwidth, other
+                      limitation: s.qualityLimitationReason ?? null });
         }
       });
     }
@@ -281,12 +346,18 @@ for (const [ri, r] of rooms.entries()) {
       log(`${p.name}: ${error}`);
     }
     const times = [...p.firstFrames.values()].sort((a, b) => a - b);
+    const packets = [...p.firstPackets.values()].sort((a, b) => a - b);
     const expected = expectVideo || expectAudio;
     joins.push({
       name: p.name, room: r.name, expected, got: times.length, error,
       firstMs: expected && times.length ? times[0] : null,
       allMs: expected && times.length >= expected ? times[expected - 1] : null,
       kind: expectVideo ? 'video' : expectAudio ? 'audio' : null,
+      // what ends the join time: libwebrtc's first decoded frame, a counting peer's first keyframe packet, or the first audio packet
+      measure: !expected ? null : expectVideo ? (p.counting ? 'keyframe' : 'decoded') : 'audio',
+      counting: Boolean(p.counting),
+      // counting video receivers: the first video packet of any kind (keyframe or not)
+      firstPacketMs: expectVideo && packets.length ? packets[0] : null,
     });
   }
 }
@@ -314,20 +385,22 @@ rl.on('line', async (line) => {
     for (const [i, p] of participants.entries()) {
       const b = new Map(before.peers[i].inbound.map((s) => [s.ssrc, s]));
       for (const s of after.peers[i].inbound) {
-        const s0 = b.get(s.ssrc) ?? { packetsReceived: 0, packetsLost: 0, bytesReceived: 0, framesDecoded: 0, nackCount: 0, pliCount: 0 };
+        const s0 = b.get(s.ssrc) ?? { packetsReceived: 0, packetsLost: 0, bytesReceived: 0, framesDecoded: 0, nackCount: 0, pliCount: 0, keyframes: 0 };
         const rx = s.packetsReceived - s0.packetsReceived;
         const lost = Math.max(0, s.packetsLost - s0.packetsLost);
         if (rx === 0 && s.packetsReceived === 0) continue; // an idle m-line
         subs.push({ peer: p.name, kind: s.kind, fps: (s.framesDecoded - s0.framesDecoded) / windowS,
                     kbps: ((s.bytesReceived - s0.bytesReceived) * 8) / windowS / 1000, packets: rx,
-                    loss: rx + lost > 0 ? lost / (rx + lost) : 0, nacks: s.nackCount - s0.nackCount, plis: s.pliCount - s0.pliCount });
+                    loss: rx + lost > 0 ? lost / (rx + lost) : 0, nacks: s.nackCount - s0.nackCount, plis: s.pliCount - s0.pliCount,
+                    counting: s.counting, keyframes: s.keyframes - s0.keyframes });
       }
       const bo = new Map(before.peers[i].outbound.map((s) => [s.ssrc, s]));
       for (const s of after.peers[i].outbound) {
         const s0 = bo.get(s.ssrc) ?? { packetsSent: 0, bytesSent: 0, framesEncoded: 0 };
         if (s.packetsSent === s0.packetsSent) continue;
         pubs.push({ peer: p.name, kind: s.kind, fps: (s.framesEncoded - s0.framesEncoded) / windowS,
-                    kbps: ((s.bytesSent - s0.bytesSent) * 8) / windowS / 1000, pps: (s.packetsSent - s0.packetsSent) / windowS });
+                    kbps: ((s.bytesSent - s0.bytesSent) * 8) / windowS / 1000, pps: (s.packetsSent - s0.packetsSent) / windowS,
+                    limitation: s.limitation });
       }
     }
     const errors = participants.filter((p) => p.error || p.janus?.error).map((p) => `${p.name}: ${p.error ?? p.janus.error}`);

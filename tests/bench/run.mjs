@@ -27,7 +27,7 @@ import { startManifold, manifoldBinary } from '../integration/lib/server.mjs';
 import { RESULT_PREFIX } from '../integration/media/peers.mjs';
 import { readPcap } from './rtp-capture.mjs';
 import { forwardingDelays } from './lib/delay.mjs';
-import { sample } from './lib/proc.mjs';
+import { sample, cpuBusy } from './lib/proc.mjs';
 import { forwardedStreams, participantCount } from './lib/plan.mjs';
 import { startJanus, janusUnavailable } from './lib/janus-server.mjs';
 import { quantile, median, mean, fmt } from './lib/stats.mjs';
@@ -195,8 +195,11 @@ async function vethUp(veth) {
 /** One run: one server, one scenario variant. Never throws: errors go into the result. */
 async function runOnce(server, scenario, variant, rep, work) {
   const rooms = variant.rooms;
+  const specs = rooms.flatMap((r) => r.participants);
   const row = { server, scenario: scenario.name, variant: variant.label, x: variant.x, rep,
-                participants: participantCount(rooms), expectedStreams: forwardedStreams(rooms) };
+                participants: participantCount(rooms), expectedStreams: forwardedStreams(rooms),
+                // who receives: counting peers (lib/counting-peer.mjs) or wrtc (libwebrtc) peers
+                receivers: { counting: specs.filter((p) => p.subscribe && p.counting).length, wrtc: specs.filter((p) => p.subscribe && !p.counting).length } };
   const veth = createVeth();
   let srv = null;
   let load = null;
@@ -221,6 +224,7 @@ async function runOnce(server, scenario, variant, rep, work) {
     await load.waitLine('STARTED', 30000);
     const s0 = sample(srv.pid);
     const l0 = sample(load.pid);
+    const b0 = cpuBusy();
     let perf = null;
     if (opt.profile) {
       // Software clock sampling (no hardware counters in this VM); perf runs on the load CPU.
@@ -240,6 +244,7 @@ async function runOnce(server, scenario, variant, rep, work) {
     await sleep(s0.t + windowMs - Date.now());
     const s1 = sample(srv.pid);
     const l1 = sample(load.pid);
+    const b1 = cpuBusy();
     if (perf) await new Promise((resolve) => { if (perf.exitCode !== null) resolve(); else perf.on('exit', resolve); });
     load.send('STOP');
     const resultLine = await load.waitLine(RESULT_PREFIX, 60000);
@@ -253,6 +258,16 @@ async function runOnce(server, scenario, variant, rep, work) {
     row.cpu = (s1.cpuS - s0.cpuS) / windowS; // cores
     row.cpuPerSecondMax = Math.max(...perSecond);
     row.loadCpu = l0 && l1 ? (l1.cpuS - l0.cpuS) / windowS : null;
+    // How busy each of the two CPUs was (all processes): the machine is shared, and a load
+    // generator whose CPU is full of other processes' work falls behind without using
+    // much CPU of its own. CPU 1 also runs tcpdump and this driver.
+    const busy = (cpu) => (b1[cpu] !== undefined && b0[cpu] !== undefined ? (b1[cpu] - b0[cpu]) / windowS : null);
+    row.serverCpuBusy = busy(SERVER_CPU);
+    row.loadCpuBusy = busy(LOAD_CPU);
+    // The load generator's cost per RTP packet its receivers got (every receiver, every
+    // stream, from getStats or the counting peers); it includes the publishers' encoding.
+    row.rxPps = result.subs.reduce((a, sub) => a + sub.packets, 0) / result.windowS;
+    row.loadUsPerRxPacket = row.loadCpu !== null && row.rxPps ? (row.loadCpu * 1e6) / row.rxPps : null;
     row.rssKb = s1.rssKb;
     row.threads = s1.threads;
     row.rssPerParticipantKb = (s1.rssKb - idle.rssKb) / row.participants;
@@ -282,12 +297,15 @@ async function runOnce(server, scenario, variant, rep, work) {
       lossMean: mean(result.subs.map((s) => s.loss)), lossMax: quantile(result.subs.map((s) => s.loss), 1),
       stalled: video.filter((s) => s.fps < 7.5).length, // under half the source's 15 fps
       nacks: result.subs.reduce((a, s) => a + (s.nacks ?? 0), 0), plis: result.subs.reduce((a, s) => a + (s.plis ?? 0), 0),
+      keyframes: video.reduce((a, s) => a + (s.keyframes ?? 0), 0), counting: result.subs.filter((s) => s.counting).length,
     };
     row.pubs = {
       videoKbps: median(result.pubs.filter((p) => p.kind === 'video').map((p) => p.kbps)),
       videoPps: median(result.pubs.filter((p) => p.kind === 'video').map((p) => p.pps)),
       videoFps: median(result.pubs.filter((p) => p.kind === 'video').map((p) => p.fps)),
       audioPps: median(result.pubs.filter((p) => p.kind === 'audio').map((p) => p.pps)),
+      // video publishers by libwebrtc's qualityLimitationReason at the end of the window
+      limitations: result.pubs.filter((p) => p.kind === 'video' && p.limitation).reduce((a, p) => ({ ...a, [p.limitation]: (a[p.limitation] ?? 0) + 1 }), {}),
     };
     // The load generator is the bottleneck when its core is nearly full or its publishers
     // send clearly less than their sources make (Opus: 50 packets/s; VP8: 15 fps).
@@ -299,8 +317,15 @@ async function runOnce(server, scenario, variant, rep, work) {
       firstP50: quantile(jt.map((j) => j.firstMs), 0.5), firstP95: quantile(jt.map((j) => j.firstMs), 0.95),
       firstMax: quantile(jt.map((j) => j.firstMs), 1),
       allP50: quantile(jt.map((j) => j.allMs), 0.5), allP95: quantile(jt.map((j) => j.allMs), 0.95), allMax: quantile(jt.map((j) => j.allMs), 1),
+      // what ends a join time: 'decoded' (wrtc: first decoded frame), 'keyframe' (counting:
+      // first packet of a VP8 keyframe), 'audio' (first audio packet)
+      measures: [...new Set(jt.map((j) => j.measure).filter(Boolean))],
+      // counting video receivers: first video packet of any kind (before the keyframe)
+      firstPacketP50: quantile(jt.map((j) => j.firstPacketMs), 0.5), firstPacketMax: quantile(jt.map((j) => j.firstPacketMs), 1),
     };
     row.loadgenErrors = result.errors.slice(0, 5);
+    // every publisher: [kind, packets/s, frames/s] (a starved load generator shows here)
+    row.publishers = result.pubs.map((p) => [p.kind, Math.round(p.pps * 10) / 10, Math.round(p.fps * 10) / 10]);
   } catch (e) {
     row.error = `${e?.message ?? e}`.slice(0, 3000);
   } finally {
@@ -322,11 +347,17 @@ async function runOnce(server, scenario, variant, rep, work) {
 
 function describe(r) {
   if (r.error) return `ERROR ${r.error.split('\n')[0].slice(0, 300)}`;
+  const joinTo = (r.join.measures ?? []).join('/') || '–';
   return `cpu ${fmt(r.cpu * 100)}% (${fmt(r.cpuUsPerPacket)} µs/pkt out, ${fmt(r.outPps, 0)} pkt/s out), rss ${fmt(r.rssKb / 1024)} MB, ` +
          `threads ${r.threads}, delay p50/p95 ${fmt(r.delay.allP50, 2)}/${fmt(r.delay.allP95, 2)} ms, ` +
-         `join p50 ${fmt(r.join.firstP50, 0)} ms, fps ${fmt(r.subs.fpsMedian)}, loss ${fmt(r.subs.lossMean * 100, 2)}%, ` +
-         `streams ${r.matchedStreams}/${r.expectedStreams}, publishers send ${fmt(r.pubs.videoFps)} fps / ${fmt(r.pubs.audioPps, 0)} audio pkt/s, ` +
-         `load cpu ${fmt(r.loadCpu * 100)}%${r.loadLimited ? ' LOAD-LIMITED' : ''}, machine load average ${fmt(r.loadavg1)} (${fmt(r.seconds, 0)} s)`;
+         `join (to ${joinTo}) p50 ${fmt(r.join.firstP50, 0)} max ${fmt(r.join.firstMax, 0)} ms` +
+         `${r.join.firstPacketP50 !== null && r.join.firstPacketP50 !== undefined ? ` (first video packet p50 ${fmt(r.join.firstPacketP50, 0)} ms)` : ''}, ` +
+         `fps ${fmt(r.subs.fpsMedian)}, loss ${fmt(r.subs.lossMean * 100, 2)}% (max ${fmt(r.subs.lossMax * 100, 2)}%), ` +
+         `streams ${r.matchedStreams}/${r.expectedStreams}, publishers send ${fmt(r.pubs.videoFps)} fps / ${fmt(r.pubs.audioPps, 0)} audio pkt/s` +
+         `${Object.keys(r.pubs.limitations ?? {}).length ? ` (limited by: ${Object.entries(r.pubs.limitations).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}, ` +
+         `load cpu ${fmt(r.loadCpu * 100)}% (${fmt(r.loadUsPerRxPacket, 2)} µs per received pkt, ${fmt(r.rxPps, 0)} pkt/s received; receivers ${r.receivers.counting} counting, ${r.receivers.wrtc} wrtc)` +
+         `${r.loadLimited ? ' LOAD-LIMITED' : ''}, CPU ${SERVER_CPU} / ${LOAD_CPU} busy ${fmt(r.serverCpuBusy * 100, 0)}% / ${fmt(r.loadCpuBusy * 100, 0)}% (all processes), ` +
+         `machine load average ${fmt(r.loadavg1)} (${fmt(r.seconds, 0)} s)`;
 }
 
 const info = machine();
@@ -342,6 +373,7 @@ try {
     for (const scenario of scenarios) {
       for (const variant of scenario.variants) {
         if (only && !only.has(variant.label) && !only.has(scenario.name)) continue;
+        if (variant.optional && !only?.has(variant.label)) continue; // run only when named
         // Interleave: the order of the servers alternates from one repetition to the next.
         const order = rep % 2 ? [...servers].reverse() : servers;
         for (const server of order) {

@@ -29,7 +29,7 @@ fi
 if command -v systemctl >/dev/null && systemctl is-active --quiet janus 2>/dev/null; then
   $SUDO systemctl disable --now janus || true
 fi
-if [ ! -d tests/node_modules/@roamhq/wrtc ] || [ ! -d tests/node_modules/ws ]; then
+if [ ! -d tests/node_modules/@roamhq/wrtc ] || [ ! -d tests/node_modules/ws ] || [ ! -d tests/node_modules/node-datachannel ]; then
   (cd tests && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 

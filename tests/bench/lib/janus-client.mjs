@@ -23,7 +23,9 @@ export class JanusSession {
     const session = new JanusSession(ws);
     const created = await session.#request({ janus: 'create' });
     session.id = created.data.id;
-    session.#keepalive = setInterval(() => session.#send({ janus: 'keepalive', session_id: session.id }), 20000);
+    // Janus refuses any request without a transaction (error 456) before it looks at the
+    // session, so a keepalive without one does not keep the session (60 s timeout) alive.
+    session.#keepalive = setInterval(() => session.#send({ janus: 'keepalive', session_id: session.id, transaction: `k${nextTransaction++}` }), 20000);
     session.#keepalive.unref?.();
     return session;
   }
@@ -87,7 +89,7 @@ export class JanusSession {
   }
 
   trickle(handleId, candidate) {
-    this.#send({ janus: 'trickle', session_id: this.id, handle_id: handleId,
+    this.#send({ janus: 'trickle', session_id: this.id, handle_id: handleId, transaction: `c${nextTransaction++}`,
                  candidate: candidate ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex }
                    : { completed: true } });
   }
@@ -126,10 +128,14 @@ export async function createRoom(handle, room, { publishers = 64, videocodec = '
  * One participant on Janus's VideoRoom with @roamhq/wrtc PeerConnections: a publisher
  * handle (its own PeerConnection, sendonly) and a subscriber handle (one PeerConnection
  * receiving every feed). `onTrack({track, feed})` fires for each remote track.
+ * `PublisherPeerConnection` / `SubscriberPeerConnection` replace wrtc's RTCPeerConnection
+ * on either side (the counting peers of counting-peer.mjs).
  */
 export class JanusParticipant {
-  constructor(wrtc, url, room, { name, onTrack = () => {} }) {
+  constructor(wrtc, url, room, { name, onTrack = () => {}, PublisherPeerConnection, SubscriberPeerConnection }) {
     this.wrtc = wrtc;
+    this.PublisherPeerConnection = PublisherPeerConnection ?? wrtc.RTCPeerConnection;
+    this.SubscriberPeerConnection = SubscriberPeerConnection ?? wrtc.RTCPeerConnection;
     this.url = url;
     this.room = room;
     this.name = name;
@@ -170,7 +176,7 @@ export class JanusParticipant {
   }
 
   async #publish(tracks) {
-    const pc = new this.wrtc.RTCPeerConnection({ iceServers: [] });
+    const pc = new this.PublisherPeerConnection({ iceServers: [] });
     this.pubPc = pc;
     pc.onicecandidate = (e) => this.pubHandle.trickle(e.candidate);
     for (const t of tracks) pc.addTransceiver(t, { direction: 'sendonly' });
@@ -209,7 +215,7 @@ export class JanusParticipant {
       this.subHandle.listeners.add((msg) => {
         if (msg.jsep?.type === 'offer') this.#chain = this.#chain.then(() => this.#answer(msg.jsep)).catch((e) => { this.error = e; });
       });
-      const pc = new this.wrtc.RTCPeerConnection({ iceServers: [] });
+      const pc = new this.SubscriberPeerConnection({ iceServers: [] });
       this.subPc = pc;
       pc.onicecandidate = (e) => this.subHandle.trickle(e.candidate);
       pc.ontrack = (e) => this.onTrack({ track: e.track, mid: e.transceiver?.mid });

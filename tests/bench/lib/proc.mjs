@@ -12,6 +12,24 @@ export function clockTicks() {
   return ticks;
 }
 
+/**
+ * Busy seconds of each CPU so far (/proc/stat: user, nice, system, irq, softirq, steal),
+ * by CPU number. Over a window, a CPU's busy time minus what our processes on it used is
+ * what other processes took from it: the machine is shared.
+ */
+export function cpuBusy() {
+  const out = {};
+  try {
+    for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+      const m = /^cpu(\d+) (.*)$/.exec(line);
+      if (!m) continue;
+      const f = m[2].trim().split(/\s+/).map(Number); // user nice system idle iowait irq softirq steal
+      out[m[1]] = (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] || 0)) / clockTicks();
+    }
+  } catch { /* no /proc/stat */ }
+  return out;
+}
+
 /** {cpuS, rssKb, threads} of `pid` now, or null when it is gone. */
 export function sample(pid) {
   try {

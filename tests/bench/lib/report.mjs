@@ -29,6 +29,11 @@ function cell(runs) {
     inMissingPct: m((r) => r.inMissing * 100), outMissingPct: m((r) => r.outMissing * 100),
     pubFps: m((r) => r.pubs.videoFps), pubAudioPps: m((r) => r.pubs.audioPps),
     loadLimited: ok.filter((r) => r.loadLimited).length,
+    rxPps: m((r) => r.rxPps), loadUsPerRxPacket: m((r) => r.loadUsPerRxPacket),
+    serverCpuBusy: m((r) => r.serverCpuBusy * 100), loadCpuBusy: m((r) => r.loadCpuBusy * 100),
+    receivers: ok[0]?.receivers ?? null,
+    joinMeasures: [...new Set(ok.flatMap((r) => r.join?.measures ?? []))],
+    firstPacketP50: m((r) => r.join.firstPacketP50), keyframes: m((r) => r.subs.keyframes), plis: m((r) => r.subs.plis),
   };
 }
 
@@ -43,7 +48,9 @@ export function summarize(runs, scenarios, servers) {
         const rs = runs.filter((r) => r.scenario === s.name && r.variant === v.label && r.server === server);
         if (rs.length) cells[server] = cell(rs);
       }
-      if (Object.keys(cells).length) out.push({ scenario: s.name, title: s.title, xLabel: s.xLabel, variant: v.label, x: v.x, cells });
+      if (Object.keys(cells).length) {
+        out.push({ scenario: s.name, title: s.title, xLabel: s.xLabel, variant: v.label, x: v.x, cells, note: v.note ?? null, extra: Boolean(v.extra) });
+      }
     }
   }
   return out;
@@ -56,9 +63,11 @@ function tables(summary, servers) {
     if (row.scenario !== current) {
       current = row.scenario;
       lines.push('', `### ${row.scenario}: ${row.title}`, '');
+      const notes = summary.filter((r) => r.scenario === row.scenario && r.note);
+      if (notes.length) lines.push(...notes.map((r) => `- ${r.variant}: ${r.note}`), '');
       lines.push('| variant | server | runs | server CPU % of a core (max 1 s) | CPU µs per packet out | CPU % per stream | packets/s in / out | ' +
                  'RSS MB (per participant, per stream) | threads (per participant) | delay p50 / p95 ms (video; audio p50) | ' +
-                 'join first frame p50 / p95 / max ms (all p50) | fps median (min) | video kbit/s per sub (publisher) | loss % mean (max) | seq gaps % in / out at server | stalled subs | streams seen / expected | ' +
+                 'join first frame (counting: keyframe packet) p50 / p95 / max ms (all p50) | fps median (min) (counting: frames received) | video kbit/s per sub (publisher) | loss % mean (max) | seq gaps % in / out at server | stalled subs | streams seen / expected | ' +
                  'publisher sends: fps, audio pkt/s | load-gen CPU % (runs load-limited) |');
       lines.push(`|${' --- |'.repeat(19)}`);
     }
@@ -73,6 +82,7 @@ function tables(summary, servers) {
                  `${fmt(c.streams, 0)} / ${fmt(c.expectedStreams, 0)} | ${fmt(c.pubFps)}, ${fmt(c.pubAudioPps, 0)} | ${fmt(c.loadCpu, 0)}${c.loadLimited ? ` (${c.loadLimited})` : ''} |`);
     }
   }
+  lines.push(...loadTable(summary, servers));
   if (servers.includes('manifold') && servers.includes('janus')) {
     lines.push('', '### Manifold / Janus (ratio of the medians; below 1: Manifold uses less / is faster)', '');
     lines.push('| scenario | variant | CPU | CPU per packet out | RSS | threads | delay p50 | delay p95 | join p50 | packets out |');
@@ -89,9 +99,44 @@ function tables(summary, servers) {
   return lines.join('\n');
 }
 
+/**
+ * What the receivers cost the load generator: its CPU, the RTP packets its receivers got,
+ * CPU per received packet; and, from the viewers-30 variants, the cost of one viewer:
+ * counting = (load CPU of 1+60c − of 1+30c) ÷ 30, wrtc = (1+30 − 1+30c) ÷ 30 + counting.
+ */
+function loadTable(summary, servers) {
+  const rows = summary.filter((r) => Object.values(r.cells).some((c) => c.receivers));
+  if (!rows.length) return [];
+  const lines = ['', '### Load generator (one process on one core: every publisher and receiver of a run)', '',
+                 '| scenario | variant | server | receivers: counting / wrtc | join time ends at | RTP packets/s received | load-gen CPU % | µs per received packet (encoding included) | busy % of CPU 0 (server) / CPU 1 (load gen, tcpdump), all processes | first video packet p50 ms (counting) | keyframes received in window | PLIs sent in window |',
+                 `|${' --- |'.repeat(12)}`];
+  for (const row of rows) {
+    for (const server of servers) {
+      const c = row.cells[server];
+      if (!c) continue;
+      lines.push(`| ${row.scenario} | ${row.variant} | ${server} | ${c.receivers ? `${c.receivers.counting} / ${c.receivers.wrtc}` : '–'} | ${c.joinMeasures.join(', ') || '–'} | ` +
+                 `${fmt(c.rxPps, 0)} | ${fmt(c.loadCpu)} | ${fmt(c.loadUsPerRxPacket, 1)} | ${fmt(c.serverCpuBusy, 0)} / ${fmt(c.loadCpuBusy, 0)} | ${fmt(c.firstPacketP50, 0)} | ${fmt(c.keyframes, 0)} | ${fmt(c.plis, 0)} |`);
+    }
+  }
+  const cellOf = (variant, server) => summary.find((r) => r.scenario === 'viewers-30' && r.variant === variant)?.cells[server];
+  const per = [];
+  for (const server of servers) {
+    const w = cellOf('1+30', server);
+    const c30 = cellOf('1+30c', server);
+    const c60 = cellOf('1+60c', server);
+    if (!c30 || !c60 || c30.loadCpu === null || c60.loadCpu === null) continue;
+    const counting = (c60.loadCpu - c30.loadCpu) / 30;
+    const wrtc = w && w.loadCpu !== null ? (w.loadCpu - c30.loadCpu) / 30 + counting : null;
+    per.push(`${server}: one counting viewer ${fmt(counting, 2)}% of a core, one wrtc viewer ${fmt(wrtc, 2)}%` +
+             `${wrtc !== null && counting > 0 ? ` (${fmt(wrtc / counting, 1)}×)` : ''}`);
+  }
+  if (per.length) lines.push('', `Cost of one viewer of one VP8 + Opus publisher (viewers-30: counting = (1+60c − 1+30c) ÷ 30, wrtc = (1+30 − 1+30c) ÷ 30 + counting): ${per.join('; ')}.`);
+  return lines;
+}
+
 /** Plots of `scenario` (default: the one-room scenario) against its x, for every server. */
 function plots(summary, servers, outDir, scenario = 'room') {
-  const rows = summary.filter((r) => r.scenario === scenario);
+  const rows = summary.filter((r) => r.scenario === scenario && !r.extra);
   if (rows.length < 2) return [];
   const dat = path.join(outDir, `${scenario}.dat`);
   const header = ['x', ...servers.flatMap((s) => [`${s}_cpu`, `${s}_us_per_pkt`, `${s}_delay_p50`, `${s}_delay_p95`])];
