@@ -12,6 +12,7 @@
 #include "core/Log.hpp"
 #include "pipelines/AnswerCheck.hpp"
 #include "pipelines/Retransmission.hpp"
+#include "pipelines/SdpMids.hpp"
 #include "pipelines/WebrtcEngine.hpp"
 
 namespace manifold::media {
@@ -102,14 +103,6 @@ void onWebrtcElementAdded(GstBin*, GstElement* element, gpointer tag) noexcept {
     gst_pad_add_probe(rtp, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
                       &onTransportRtp, early, [](gpointer d) noexcept { delete static_cast<EarlyRtp*>(d); });
     gst_object_unref(rtp);
-}
-
-std::string transceiverMid(GstWebRTCRTPTransceiver* transceiver) {
-    gchar* mid = nullptr;
-    g_object_get(transceiver, "mid", &mid, nullptr);
-    std::string out = mid ? mid : "";
-    g_free(mid);
-    return out;
 }
 
 std::string promiseError(GstPromise* promise) {
@@ -571,53 +564,7 @@ void PeerSession::offerCreated(GstWebRTCSessionDescription* offer) {
 }
 
 void PeerSession::learnMids(const std::string& sdp) {
-    GstSDPMessage* message = nullptr;
-    gst_sdp_message_new_from_text(sdp.c_str(), &message);
-    if (!message) return;
-    struct Line {
-        std::string mid;
-        std::string media;
-        bool claimed = false;
-    };
-    std::vector<Line> lines;
-    for (guint i = 0; i < gst_sdp_message_medias_len(message); ++i) {
-        const GstSDPMedia* media = gst_sdp_message_get_media(message, i);
-        const char* mid = gst_sdp_media_get_attribute_val(media, "mid");
-        lines.push_back(Line{mid ? mid : "", gst_sdp_media_get_media(media) ? gst_sdp_media_get_media(media) : ""});
-    }
-    gst_sdp_message_free(message);
-
-    GArray* transceivers = nullptr;
-    g_signal_emit_by_name(webrtc_, "get-transceivers", &transceivers);
-    if (!transceivers) return;
-    std::vector<GstWebRTCRTPTransceiver*> fresh; // not associated with an m-line yet
-    for (guint i = 0; i < transceivers->len; ++i) {
-        auto* t = g_array_index(transceivers, GstWebRTCRTPTransceiver*, i);
-        guint mline = G_MAXUINT;
-        g_object_get(t, "mlineindex", &mline, nullptr);
-        if (mline < lines.size())
-            lines[mline].claimed = true;
-        else
-            fresh.push_back(t);
-    }
-    // New transceivers take the remaining m-lines in order, as webrtcbin appends them.
-    std::map<GstWebRTCRTPTransceiver*, std::string> mids;
-    std::size_t next = 0;
-    for (GstWebRTCRTPTransceiver* t : fresh) {
-        while (next < lines.size() && lines[next].claimed) ++next;
-        if (next == lines.size()) break; // added after this offer was made
-        GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
-        g_object_get(t, "kind", &kind, nullptr);
-        const bool audio = lines[next].media == "audio";
-        if ((kind == GST_WEBRTC_KIND_AUDIO) != audio && kind != GST_WEBRTC_KIND_UNKNOWN) {
-            MLOG(Media, Warning, "%sm-line %zu is %s but the next new transceiver is not; mids unknown",
-                 tag().c_str(), next, lines[next].media.c_str());
-            break;
-        }
-        mids[t] = lines[next].mid;
-        lines[next].claimed = true;
-    }
-    g_array_unref(transceivers);
+    const std::map<GstWebRTCRTPTransceiver*, std::string> mids = midsFromOffer(webrtc_, sdp, tag());
     auto update = [&](GstWebRTCRTPTransceiver* t, std::string& mid) {
         const std::string known = transceiverMid(t);
         if (!known.empty())
