@@ -253,38 +253,33 @@ class Participant {
   }
 
   /** inbound-rtp entries of every receiving PeerConnection, by SSRC. */
-  async inbound() {
-    const outp = [];
-    for (const pc of this.receivers()) {
-      const report = await pc.getStats();
-      report.forEach((s) => {
-        if (s.type === 'inbound-rtp') {
-          outp.push({ ssrc: s.ssrc, kind: s.kind ?? s.mediaType, packetsReceived: s.packetsReceived ?? 0, packetsLost: s.packetsLost ?? 0,
-                      bytesReceived: s.bytesReceived ?? 0, nackCount: s.nackCount ?? 0, pliCount: s.pliCount ?? 0,
-                      // counting peers: frames received (marker bits), not decoded
-                      framesDecoded: s.counting ? s.framesReceived ?? 0 : s.framesDecoded ?? 0,
-                      counting: Boolean(s.counting), keyframes: s.keyframesReceived ?? 0 });
-        }
-      });
-    }
-    return outp;
+  inbound() {
+    return rtpStats(this.receivers(), 'inbound-rtp', (s) => ({
+      ssrc: s.ssrc, kind: s.kind ?? s.mediaType, packetsReceived: s.packetsReceived ?? 0, packetsLost: s.packetsLost ?? 0,
+      bytesReceived: s.bytesReceived ?? 0, nackCount: s.nackCount ?? 0, pliCount: s.pliCount ?? 0,
+      // counting peers: frames received (marker bits), not decoded
+      framesDecoded: s.counting ? s.framesReceived ?? 0 : s.framesDecoded ?? 0,
+      counting: Boolean(s.counting), keyframes: s.keyframesReceived ?? 0 }));
   }
 
-  async outbound() {
-    const outp = [];
-    for (const pc of this.senders()) {
-      const report = await pc.getStats();
-      report.forEach((s) => {
-        if (s.type === 'outbound-rtp') {
-          outp.push({ ssrc: s.ssrc, kind: s.kind ?? s.mediaType, packetsSent: s.packetsSent ?? 0, bytesSent: s.bytesSent ?? 0,
-                      framesEncoded: s.framesEncoded ?? 0,
-                      // libwebrtc's reason for sending less than it could: none, cpu, bandwidth, other
-                      limitation: s.qualityLimitationReason ?? null });
-        }
-      });
-    }
-    return outp;
+  /** outbound-rtp entries of every sending PeerConnection, by SSRC. */
+  outbound() {
+    return rtpStats(this.senders(), 'outbound-rtp', (s) => ({
+      ssrc: s.ssrc, kind: s.kind ?? s.mediaType, packetsSent: s.packetsSent ?? 0, bytesSent: s.bytesSent ?? 0,
+      framesEncoded: s.framesEncoded ?? 0,
+      // libwebrtc's reason for sending less than it could: none, cpu, bandwidth, other
+      limitation: s.qualityLimitationReason ?? null }));
   }
+}
+
+/** `pick(s)` of every getStats() entry of type `type` of every PeerConnection in `pcs`. */
+async function rtpStats(pcs, type, pick) {
+  const out = [];
+  for (const pc of pcs) {
+    const report = await pc.getStats();
+    report.forEach((s) => { if (s.type === type) out.push(pick(s)); });
+  }
+  return out;
 }
 
 // Warm-up: one PeerConnection that gathers until it has a candidate on the client's veth
