@@ -1,7 +1,7 @@
 // GstPtr.hpp — the media plane's RAII handles for GStreamer objects.
 //
-// What: GstPtr<T> owns one reference of a GstObject (element, pad, bus); CapsPtr,
-// StructurePtr and PromisePtr own the mini-objects. `makeElement` creates an element and
+// What: GstPtr<T> owns one reference of a GstObject (element, pad, bus); CapsPtr and
+// PromisePtr own the mini-objects. `makeElement` creates an element and
 // sinks its floating reference, so every element is held the same way.
 // Thread: value types; a reference is dropped on the thread that drops the pointer.
 // Ownership: each pointer owns one reference.
@@ -29,6 +29,13 @@ struct CapsUnref {
     }
 };
 using CapsPtr = std::unique_ptr<GstCaps, CapsUnref>;
+
+struct PromiseUnref {
+    void operator()(GstPromise* promise) const noexcept {
+        if (promise) gst_promise_unref(promise);
+    }
+};
+using PromisePtr = std::unique_ptr<GstPromise, PromiseUnref>;
 
 template <typename T>
 GstPtr<T> adoptGst(T* object) {

@@ -200,7 +200,7 @@ PeerSession::~PeerSession() {
                                          reinterpret_cast<gpointer>(&PeerSession::onStateNotify), nullptr);
     slots_.clear();
     publications_.clear();
-    engine_.retire(std::move(pipeline_));
+    engine_.retire(std::move(pipeline_), std::move(lastOperation_));
     engine_.sessionGone();
     MLOG(Media, Debug, "%speer session closed", tag().c_str());
 }
@@ -538,6 +538,7 @@ void PeerSession::createOffer() {
             });
         },
         newToken(token_), &deleteTokenNotify);
+    lastOperation_.reset(gst_promise_ref(promise));
     g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
 }
 
@@ -560,6 +561,7 @@ void PeerSession::offerCreated(GstWebRTCSessionDescription* offer) {
             });
         },
         ctx, [](gpointer d) noexcept { delete static_cast<std::pair<Token, std::string>*>(d); });
+    lastOperation_.reset(gst_promise_ref(promise));
     g_signal_emit_by_name(webrtc_, "set-local-description", offer, promise);
 }
 
@@ -622,6 +624,7 @@ std::string PeerSession::applyAnswer(std::uint64_t negotiationId, const std::str
             post(*static_cast<Token*>(data), [error](PeerSession& self) { self.remoteDescriptionSet(error); });
         },
         newToken(token_), &deleteTokenNotify);
+    lastOperation_.reset(gst_promise_ref(promise));
     g_signal_emit_by_name(webrtc_, "set-remote-description", answer, promise);
     gst_webrtc_session_description_free(answer);
     return "";

@@ -136,6 +136,7 @@ private:
     int offerRetries_ = 0;        // offers webrtcbin refused over stale sink pad caps, in a row
     static constexpr int kOfferRetries = 5;
     std::uint64_t negotiationId_ = 0;
+    PromisePtr lastOperation_;    // of the last create-offer / set-*-description queued on webrtcbin
     Scheduler::Timer answerTimer_;
     bool failed_ = false;
     bool connected_ = false; // ICE and DTLS are up

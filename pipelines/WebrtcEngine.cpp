@@ -77,16 +77,24 @@ bool WebrtcEngine::isVideoPayload(int payloadType) const {
     return false;
 }
 
-void WebrtcEngine::retire(GstPtr<GstElement> pipeline) {
+void WebrtcEngine::retire(GstPtr<GstElement> pipeline, PromisePtr lastOperation) {
     if (!pipeline) return;
     retiring_++;
-    g_thread_pool_push(teardownPool_, pipeline.release(), nullptr);
+    g_thread_pool_push(teardownPool_, new Retired{std::move(pipeline), std::move(lastOperation)}, nullptr);
 }
 
 void WebrtcEngine::teardown(gpointer data, gpointer self) noexcept {
-    auto* pipeline = static_cast<GstElement*>(data);
-    gst_element_set_state(pipeline, GST_STATE_NULL);
-    gst_object_unref(pipeline);
+    std::unique_ptr<Retired> retired(static_cast<Retired*>(data));
+    // webrtcbin 1.22 deadlocks if its own thread changes an element's state while the
+    // pipeline goes down: applying a description or building an offer, that thread holds
+    // the connection lock and syncs a new transport bin to webrtcbin's state (now going
+    // to NULL), so it waits for a pad's stream lock, while the streaming thread holding
+    // that lock waits for the connection lock in rtpbin's on-new-ssrc handler. Only the
+    // operations we queue do that, and webrtcbin runs its queue in order, so stopping
+    // after the last one answered closes the window.
+    if (retired->lastOperation) gst_promise_wait(retired->lastOperation.get());
+    gst_element_set_state(retired->pipeline.get(), GST_STATE_NULL);
+    retired.reset();
     static_cast<WebrtcEngine*>(self)->retiring_--;
 }
 

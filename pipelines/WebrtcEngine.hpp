@@ -52,8 +52,10 @@ public:
     /// Whether `payloadType` is one of the video codecs offered to publishers (the
     /// streams that are repaired with NACK/RTX). Any thread: the codec list is immutable.
     bool isVideoPayload(int payloadType) const;
-    /// Stops and releases a participant's pipeline on the teardown thread.
-    void retire(GstPtr<GstElement> pipeline);
+    /// Stops and releases a participant's pipeline on the teardown thread, once
+    /// `lastOperation` (the promise of the last operation queued on its webrtcbin, if
+    /// any) is answered.
+    void retire(GstPtr<GstElement> pipeline, PromisePtr lastOperation);
     /// Pipelines handed to retire() and not yet stopped (for tests and metrics).
     std::size_t retiring() const { return retiring_.load(); }
     std::size_t sessions() const { return sessions_.load(); }
@@ -62,7 +64,11 @@ public:
     void sessionGone() { sessions_--; }
 
 private:
-    static void teardown(gpointer pipeline, gpointer self) noexcept;
+    struct Retired {
+        GstPtr<GstElement> pipeline;
+        PromisePtr lastOperation;
+    };
+    static void teardown(gpointer retired, gpointer self) noexcept;
 
     MediaConfig config_;
     Scheduler& scheduler_; // Passed by argument.
