@@ -1,6 +1,5 @@
 #include "pipelines/PeerSession.hpp"
 
-#include <gst/app/gstappsrc.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
@@ -187,6 +186,7 @@ PeerSession::~PeerSession() {
     if (busWatch_) g_source_remove(busWatch_);
     answerTimer_.reset();
     offerTimer_.reset();
+    gateTimer_.reset();
     for (auto& slot : slots_)
         if (auto source = slot->source.lock()) source->removeOutlet(slot->outlet);
     for (auto& pub : publications_)
@@ -345,10 +345,6 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
     } else {
         auto s = std::make_unique<Slot>();
         s->kind = track.kind;
-        s->appsrc = makeElement("appsrc");
-        g_object_set(s->appsrc.get(), "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", TRUE, "caps", caps,
-                     "max-bytes", guint64(2 * 1024 * 1024), "leaky-type", 2 /* downstream: drop oldest */, nullptr);
-        gst_bin_add(GST_BIN(pipeline_.get()), s->appsrc.get());
         GstPadTemplate* templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(webrtc_), "sink_%u");
         GstPad* sinkPad = gst_element_request_pad(webrtc_, templ, nullptr, caps);
         if (!sinkPad) {
@@ -361,24 +357,22 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
         g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
                      caps, nullptr);
         if (track.kind == MediaKind::Video) g_object_set(transceiver, "do-nack", TRUE, nullptr);
-        GstPad* srcPad = gst_element_get_static_pad(s->appsrc.get(), "src");
         s->sinkPad = adoptGst(sinkPad);
-        sinkPad = nullptr;
+        s->feed = std::make_shared<SendPad>(GST_PAD_NAME(sinkPad), pipeline_.get());
+        s->feed->setCaps(caps);
         auto route = std::make_shared<KeyframeRoute>();
-        gst_pad_add_probe(srcPad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &onUpstreamEvent,
+        gst_pad_add_probe(s->feed->pad(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &onUpstreamEvent,
                           new std::shared_ptr<KeyframeRoute>(route),
                           [](gpointer d) noexcept { delete static_cast<std::shared_ptr<KeyframeRoute>*>(d); });
-        g_object_set_data_full(G_OBJECT(s->appsrc.get()), "manifold-route", new std::shared_ptr<KeyframeRoute>(route),
+        g_object_set_data_full(G_OBJECT(s->feed->pad()), "manifold-route", new std::shared_ptr<KeyframeRoute>(route),
                                [](gpointer d) noexcept { delete static_cast<std::shared_ptr<KeyframeRoute>*>(d); });
-        gst_object_unref(srcPad);
-        // Linked and started in startAnsweredSlots(), once webrtcbin has connected this
-        // m-line's input stream: a push into it before that returns FLUSHING.
-        gst_element_set_locked_state(s->appsrc.get(), TRUE);
+        // Linked in startAnsweredSlots(), once the client has answered the offer that
+        // carries this m-line.
         slot = s.get();
         slots_.push_back(std::move(s));
     }
     auto* route = static_cast<std::shared_ptr<KeyframeRoute>*>(
-        g_object_get_data(G_OBJECT(slot->appsrc.get()), "manifold-route"));
+        g_object_get_data(G_OBJECT(slot->feed->pad()), "manifold-route"));
     {
         std::lock_guard lock((*route)->mutex);
         (*route)->source = source;
@@ -389,7 +383,7 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
     slot->refused = false;
     slot->source = source;
     slot->outlet = std::make_shared<Outlet>();
-    slot->outlet->appsrc = retainGst(slot->appsrc.get());
+    slot->outlet->sendPad = slot->feed;
     slot->outlet->source = source;
     slot->awaitingKeyframe = true;
     slot->offeredIn = 0;
@@ -404,7 +398,7 @@ void PeerSession::unsubscribe(const std::string& trackId) {
         if (slot->trackId != trackId) continue;
         if (auto source = slot->source.lock()) source->removeOutlet(slot->outlet);
         auto* route = static_cast<std::shared_ptr<KeyframeRoute>*>(
-            g_object_get_data(G_OBJECT(slot->appsrc.get()), "manifold-route"));
+            g_object_get_data(G_OBJECT(slot->feed->pad()), "manifold-route"));
         {
             std::lock_guard lock((*route)->mutex);
             (*route)->source.reset();
@@ -456,10 +450,10 @@ void PeerSession::applyNextCaps() {
     for (auto& slot : slots_) {
         if (!slot->nextCaps) continue;
         g_object_set(slot->transceiver.get(), "codec-preferences", slot->nextCaps.get(), nullptr);
-        g_object_set(slot->appsrc.get(), "caps", slot->nextCaps.get(), nullptr);
         // The offer is checked against the sink pad's caps, so they go into the sink pad
-        // before it (deliverPendingCaps), not with the stream's next packet.
-        slot->capsPending = slot->linked;
+        // before it, not with the stream's next packet; refused while webrtcbin briefly
+        // flushes the pad (deliverPendingCaps retries).
+        slot->capsPending = !slot->feed->setCaps(slot->nextCaps.get());
         slot->nextCaps.reset();
     }
 }
@@ -468,17 +462,13 @@ bool PeerSession::deliverPendingCaps() {
     bool all = true;
     for (auto& slot : slots_) {
         if (!slot->capsPending) continue;
-        GstCaps* caps = nullptr;
-        g_object_get(slot->appsrc.get(), "caps", &caps, nullptr);
         // webrtcbin offers what its sink pad last received intersected with the codec
         // preferences; both carry the SSRC, so a pad still holding the previous stream's
         // caps fails the offer ("Caps negotiation ... failed against codec preferences").
-        // A serialized event is refused while webrtcbin briefly flushes the pad: retry.
-        if (caps && gst_pad_send_event(slot->sinkPad.get(), gst_event_new_caps(caps)))
+        if (slot->feed->sendCaps())
             slot->capsPending = false;
         else
             all = false;
-        if (caps) gst_caps_unref(caps);
     }
     return all;
 }
@@ -677,35 +667,41 @@ void PeerSession::checkRefusedCodecs() {
 
 void PeerSession::startAnsweredSlots() {
     for (auto& slot : slots_) {
-        if (slot->offeredIn == 0 || slot->offeredIn > negotiationId_) continue;
-        GstPad* srcPad = gst_element_get_static_pad(slot->appsrc.get(), "src");
-        if (!slot->linked) {
-            slot->linked = gst_pad_link(srcPad, slot->sinkPad.get()) == GST_PAD_LINK_OK;
-            if (!slot->linked) MLOG(Media, Warning, "%scannot link the send slot of %s", tag().c_str(), slot->mid.c_str());
-            gst_element_set_locked_state(slot->appsrc.get(), FALSE);
-            gst_element_sync_state_with_parent(slot->appsrc.get());
-        } else if (gst_pad_get_task_state(srcPad) == GST_TASK_PAUSED) {
-            // basesrc pauses its task for good when a push returns FLUSHING (webrtcbin
-            // briefly flushes an input stream it re-links); a flush restarts it.
-            MLOG(Media, Info, "%srestarting the send slot of %s", tag().c_str(), slot->mid.c_str());
-            gst_pad_send_event(srcPad, gst_event_new_flush_start());
-            gst_pad_send_event(srcPad, gst_event_new_flush_stop(TRUE));
-        }
-        gst_object_unref(srcPad);
+        if (slot->linked || slot->offeredIn == 0 || slot->offeredIn > negotiationId_) continue;
+        slot->linked = slot->feed->link(slot->sinkPad.get());
+        if (!slot->linked) MLOG(Media, Warning, "%scannot link the send slot of %s", tag().c_str(), slot->mid.c_str());
     }
 }
 
 void PeerSession::openAnsweredSlots() {
     if (!connected_) return; // packets sent before DTLS is up only fill queues
+    bool blocked = false;
     for (auto& slot : slots_) {
-        if (!slot->outlet || slot->refused || slot->offeredIn == 0 || slot->offeredIn > negotiationId_ ||
-            (offerInFlight_ && slot->offeredIn == negotiationId_))
+        if (!slot->outlet || !slot->linked || slot->refused || slot->offeredIn == 0 ||
+            slot->offeredIn > negotiationId_ || (offerInFlight_ && slot->offeredIn == negotiationId_))
             continue;
+        // webrtcbin blocks a new sink pad until it has connected the m-line's input stream;
+        // a push into it then would stall the publisher's thread. Not expected once the
+        // answer is applied and the caps are in; checked again shortly if it happens.
+        if (slot->outlet->gated.load() && gst_pad_is_blocked(slot->sinkPad.get())) {
+            blocked = true;
+            continue;
+        }
         if (slot->outlet->gated.exchange(false))
             MLOG(Media, Debug, "%sforwarding %s on %s", tag().c_str(), slot->trackId.c_str(), slot->mid.c_str());
         if (!slot->awaitingKeyframe) continue;
         slot->awaitingKeyframe = false;
         if (auto source = slot->source.lock()) source->requestKeyframe(true);
+    }
+    if (blocked && !gateTimer_) {
+        MLOG(Media, Debug, "%sa send slot's input is not connected yet; gate checked again in 20 ms", tag().c_str());
+        Token token = token_;
+        gateTimer_ = engine_.scheduler().after(std::chrono::milliseconds(20), [token] {
+            if (auto alive = token.lock()) {
+                (*alive)->gateTimer_.reset();
+                (*alive)->openAnsweredSlots();
+            }
+        });
     }
 }
 

@@ -2,8 +2,8 @@
 //
 // What: the MediaSession of the media plane. Published tracks arrive on recvonly
 // transceivers and end in a TrackSource (the fan-out point); subscribed tracks leave
-// through sendonly "slots" (appsrc -> webrtcbin sink pad) fed by other participants'
-// TrackSources. The server is always the offerer; offers are chained so one is in
+// through sendonly "slots" (a SendPad linked to a webrtcbin sink pad) that other
+// participants' TrackSources push into. The server is always the offerer; offers are chained so one is in
 // flight at a time, and changes made meanwhile are folded into the next offer.
 // webrtcbin 1.22 cannot change a negotiated transceiver's direction (except to
 // inactive, for good), so slots are recycled: a freed send slot stays sendonly and is
@@ -65,9 +65,9 @@ private:
     struct Slot {
         GstPtr<GstWebRTCRTPTransceiver> transceiver;
         std::string mid; // "" until it appeared in an offer
-        GstPtr<GstElement> appsrc;
+        std::shared_ptr<SendPad> feed; // pushed into by the publisher's TrackSource
         GstPtr<GstPad> sinkPad;        // webrtcbin's request pad for this slot
-        bool linked = false;           // appsrc linked and running (after the first answer)
+        bool linked = false;           // feed linked to the sink pad (after the first answer)
         MediaKind kind = MediaKind::Audio;
         std::string trackId; // "" = free, reusable
         std::string publisherId;
@@ -86,7 +86,7 @@ private:
     void attachSubscription(const TrackInfo& track, const std::shared_ptr<TrackSource>& source);
     void renegotiate();
     void scheduleOffer(std::chrono::milliseconds delay);
-    /// Gives reused slots their new stream's caps (codec preferences, appsrc). Only
+    /// Gives reused slots their new stream's caps (codec preferences, feed). Only
     /// between offers: webrtcbin builds an offer on its own thread from both.
     void applyNextCaps();
     /// Sends reused slots' new caps to webrtcbin's sink pads; false if one was refused.
@@ -106,8 +106,7 @@ private:
     void openAnsweredSlots();
     /// Reports and parks the send slots whose codec the just-applied answer refused.
     void checkRefusedCodecs();
-    /// Links and starts the appsrc of slots whose m-line the client has answered, and
-    /// restarts any appsrc whose task stopped on a FLUSHING push (see PeerSession.cpp).
+    /// Links the feed of slots whose m-line the client has answered.
     void startAnsweredSlots();
     std::string tag() const;
 
@@ -138,6 +137,7 @@ private:
     std::uint64_t negotiationId_ = 0;
     PromisePtr lastOperation_;    // of the last create-offer / set-*-description queued on webrtcbin
     Scheduler::Timer answerTimer_;
+    Scheduler::Timer gateTimer_;  // re-checks gates whose sink pad webrtcbin still blocks
     bool failed_ = false;
     bool connected_ = false; // ICE and DTLS are up
     std::string pendingAnswer_; // the answer being applied, checked for refused codecs once applied

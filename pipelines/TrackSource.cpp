@@ -1,6 +1,5 @@
 #include "pipelines/TrackSource.hpp"
 
-#include <gst/app/gstappsrc.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
 #include <algorithm>
@@ -134,17 +133,16 @@ void TrackSource::forward(GstBuffer* buffer) {
     if (kind_ == MediaKind::Audio && audioLevelId_.load(std::memory_order_relaxed) > 0) trackAudioLevel(buffer);
     const auto outlets = snapshot();
     for (const auto& outlet : *outlets) {
-        if (outlet->paused.load(std::memory_order_relaxed) || outlet->gated.load(std::memory_order_relaxed))
+        // Acquire: a gate opens after the pad was linked on the control thread.
+        if (outlet->paused.load(std::memory_order_relaxed) || outlet->gated.load(std::memory_order_acquire))
             continue;
         // Timestamps are running time of the publisher's pipeline; each subscriber's
-        // pipeline has its own, so the packet is re-stamped on arrival by the outlet's
-        // appsrc (do-timestamp, which only stamps buffers without a timestamp). The copy
-        // is of the GstBuffer header only: the packet's memory is shared, not copied.
+        // pipeline has its own, so the SendPad re-stamps the copy. The copy is of the
+        // GstBuffer header only: the packet's memory is shared, not copied. A refused
+        // push (a subscriber's input being re-linked, or going away) drops that copy only.
         GstBuffer* copy = gst_buffer_copy_region(buffer, GstBufferCopyFlags(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_MEMORY), 0, -1);
-        GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
-        GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
-        gst_app_src_push_buffer(GST_APP_SRC(outlet->appsrc.get()), copy); // takes the copy
-        counters_.packetsForwarded.fetch_add(1, std::memory_order_relaxed);
+        if (outlet->sendPad->push(copy) == GST_FLOW_OK) // takes the copy
+            counters_.packetsForwarded.fetch_add(1, std::memory_order_relaxed);
     }
 }
 

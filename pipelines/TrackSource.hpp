@@ -1,14 +1,17 @@
 // TrackSource.hpp — the forwarding point of one published track (the SFU fan-out).
 //
 // What: the publisher's webrtcbin src pad for this track ends in a fakesink whose pad
-// probe hands every RTP buffer to each subscriber's Outlet (an appsrc in the
-// subscriber's pipeline): no decoding, and the packet's memory is shared, not copied
-// (each outlet gets its own buffer header, re-stamped on the subscriber's clock). Pause
+// probe hands every RTP buffer to each subscriber's Outlet (a SendPad linked to the
+// subscriber's webrtcbin), pushed on the same thread: no decoding, no queue, and the
+// packet's memory is shared, not copied (each outlet gets its own buffer header,
+// re-stamped on the subscriber's clock). Pause
 // (per outlet) and mute (whole track) drop packets here; resuming asks for a keyframe.
 // Keyframe requests from subscribers are throttled to one per 500 ms per track and sent
 // upstream into the publisher's webrtcbin, whose rtpsession turns them into a FIR.
 // Threads: `forward` and `requestKeyframe` run on GStreamer streaming threads; the
-// outlet list is a copy-on-write snapshot, so no lock is held while pushing. Everything
+// outlet list is a copy-on-write snapshot, so no lock is held while pushing. `forward`
+// runs each subscriber's send chain (RTP session, RTX, SRTP, socket) on the publisher's
+// thread, one subscriber after the other. Everything
 // else runs on the control thread.
 // Ownership: shared (shared_ptr) by the publisher's PeerSession, which creates it, and
 // by subscriber Outlets (weak), which must not keep a gone publisher alive.
@@ -25,6 +28,7 @@
 
 #include "core/Types.hpp"
 #include "pipelines/GstPtr.hpp"
+#include "pipelines/SendPad.hpp"
 
 namespace manifold::media {
 
@@ -40,7 +44,7 @@ struct MediaCounters {
 
 /// One subscriber's feed from one TrackSource.
 struct Outlet {
-    GstPtr<GstElement> appsrc;             // in the subscriber's pipeline
+    std::shared_ptr<SendPad> sendPad;      // into the subscriber's webrtcbin
     std::weak_ptr<TrackSource> source;     // for keyframe requests
     std::atomic<bool> paused{false};
     /// Closed until the client applied an answer that contains this m-line: packets with
@@ -60,7 +64,7 @@ public:
     /// Media is flowing: caps of the publisher's stream (codec, payload type, ssrc).
     void markReady(CapsPtr caps);
     bool ready() const { return caps_ != nullptr; }
-    /// Caps for a subscriber's appsrc and transceiver: codec fields and ssrc only.
+    /// Caps for a subscriber's SendPad and transceiver: codec fields and ssrc only.
     const GstCaps* caps() const { return caps_.get(); }
     /// Runs `fn` now if ready, else once markReady is called (never after close()).
     void whenReady(std::function<void()> fn);

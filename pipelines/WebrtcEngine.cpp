@@ -29,7 +29,7 @@ constexpr const char* kVideoCaps =
 WebrtcEngine::WebrtcEngine(MediaConfig config, Scheduler& scheduler)
     : config_(std::move(config)), scheduler_(scheduler), audioCaps_(gst_caps_from_string(kAudioCaps)),
       videoCaps_(gst_caps_from_string(kVideoCaps)) {
-    for (const char* factory : {"webrtcbin", "appsrc", "fakesink", "dtlsdec", "nicesrc", "srtpenc", "rtpbin"}) {
+    for (const char* factory : {"webrtcbin", "fakesink", "dtlsdec", "nicesrc", "srtpenc", "rtpbin"}) {
         GstElementFactory* f = gst_element_factory_find(factory);
         if (!f)
             throw std::runtime_error(std::string("GStreamer element '") + factory +
