@@ -6,12 +6,18 @@
 #include <cstring>
 
 #include "core/Log.hpp"
+#include "pipelines/Keyframe.hpp"
 
 namespace manifold::media {
 
 namespace {
 constexpr std::int64_t kKeyframeIntervalUs = 500 * 1000;
-constexpr std::int64_t kSoonKeyframeIntervalUs = 100 * 1000;
+// libwebrtc acts on at most one keyframe request per 300 ms (EncoderRtcpFeedback): one
+// sent sooner after the previous is ignored, so "soon" is just over that.
+constexpr std::int64_t kSoonKeyframeIntervalUs = 320 * 1000;
+// A request still unanswered by a keyframe is sent again this many times, then given up
+// (the publisher is not listening; the next request starts over).
+constexpr int kKeyframeRetries = 10;
 constexpr const char* kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 // Audio level is -dBov (0 = loudest, 127 = silence). Speech sits around 20-40.
 constexpr int kSpeakingLevel = 45;  // at least this loud ...
@@ -28,6 +34,8 @@ TrackSource::~TrackSource() = default;
 void TrackSource::markReady(CapsPtr caps) {
     if (closed_) return;
     caps_ = std::move(caps);
+    if (kind_ == MediaKind::Video)
+        codec_ = videoCodecFromName(gst_structure_get_string(gst_caps_get_structure(caps_.get(), 0), "encoding-name"));
     // Which extension id carries the audio level (the publisher answered our offer of it).
     const GstStructure* s = gst_caps_get_structure(caps_.get(), 0);
     for (int i = 0; s && i < gst_structure_n_fields(s); ++i) {
@@ -109,11 +117,22 @@ void TrackSource::trackAudioLevel(GstBuffer* buffer) {
     if (changed && onSpeaking_) onSpeaking_(speaking_);
 }
 
-void TrackSource::checkContinuity(GstBuffer* buffer) {
+void TrackSource::inspectVideo(GstBuffer* buffer) {
     GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
     if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return;
     const int seq = gst_rtp_buffer_get_seq(&rtp);
+    const int wanted = keyframeWanted_.load(std::memory_order_relaxed);
+    const bool keyframe =
+        wanted != 0 && startsKeyframe(codec_.load(std::memory_order_relaxed),
+                                      static_cast<const std::uint8_t*>(gst_rtp_buffer_get_payload(&rtp)),
+                                      gst_rtp_buffer_get_payload_len(&rtp));
     gst_rtp_buffer_unmap(&rtp);
+    if (keyframe) {
+        keyframeWanted_.store(0, std::memory_order_relaxed);
+        keyframeRetries_ = 0;
+    } else if (wanted != 0) {
+        sendKeyframeRequest(wanted == kWantedSoon, true);
+    }
     const int expected = (lastSeq_ + 1) & 0xffff;
     // A jump of up to 1000 is loss; anything else (a new stream, a big reorder) restarts.
     const int gap = lastSeq_ < 0 ? 0 : (seq - expected) & 0xffff;
@@ -128,7 +147,7 @@ void TrackSource::checkContinuity(GstBuffer* buffer) {
 void TrackSource::forward(GstBuffer* buffer) {
     packetsIn_.fetch_add(1, std::memory_order_relaxed);
     counters_.packetsIn.fetch_add(1, std::memory_order_relaxed);
-    if (kind_ == MediaKind::Video) checkContinuity(buffer);
+    if (kind_ == MediaKind::Video) inspectVideo(buffer);
     if (muted_.load(std::memory_order_relaxed)) return;
     if (kind_ == MediaKind::Audio && audioLevelId_.load(std::memory_order_relaxed) > 0) trackAudioLevel(buffer);
     const auto outlets = snapshot();
@@ -153,10 +172,30 @@ void TrackSource::forwardList(GstBufferList* list) {
 
 void TrackSource::requestKeyframe(bool soon) {
     if (kind_ != MediaKind::Video) return;
+    // Owed until a keyframe passes (when the codec says which packets start one): a
+    // request the throttle holds back, or the publisher ignores, is sent again from
+    // forward(). Unknown codecs get the request now or not at all.
+    if (codec_.load(std::memory_order_relaxed) != VideoCodec::Unknown) {
+        int wanted = keyframeWanted_.load(std::memory_order_relaxed);
+        const int next = soon ? kWantedSoon : kWanted;
+        while (wanted < next && !keyframeWanted_.compare_exchange_weak(wanted, next)) {
+        }
+    }
+    sendKeyframeRequest(soon, false);
+}
+
+void TrackSource::sendKeyframeRequest(bool soon, bool retry) {
     const std::int64_t now = g_get_monotonic_time();
     std::int64_t last = lastKeyframeRequest_.load();
     if (last != 0 && now - last < (soon ? kSoonKeyframeIntervalUs : kKeyframeIntervalUs)) return;
     if (!lastKeyframeRequest_.compare_exchange_strong(last, now)) return; // another thread won
+    if (retry && ++keyframeRetries_ > kKeyframeRetries) { // streaming thread only
+        MLOG(Media, Warning, "%sno keyframe for %s after %d requests; waiting for the next request", logTag_.c_str(),
+             trackId_.c_str(), kKeyframeRetries);
+        keyframeWanted_.store(0, std::memory_order_relaxed);
+        keyframeRetries_ = 0;
+        return;
+    }
     GstPtr<GstPad> pad;
     {
         std::lock_guard lock(mutex_);

@@ -28,6 +28,7 @@
 
 #include "core/Types.hpp"
 #include "pipelines/GstPtr.hpp"
+#include "pipelines/Keyframe.hpp"
 #include "pipelines/SendPad.hpp"
 
 namespace manifold::media {
@@ -80,7 +81,10 @@ public:
     void forward(GstBuffer* buffer);
     void forwardList(GstBufferList* list);
     /// Throttled to one per 500 ms per track; `soon` (a receiver just became able to
-    /// decode) allows one every 100 ms, so several new receivers share one keyframe.
+    /// decode, or a packet was lost upstream) allows one every 320 ms, so several new
+    /// receivers share one keyframe. For VP8, VP9, H264 and AV1 a request is owed until a
+    /// keyframe passes: held back by the throttle or ignored by the publisher, it is sent
+    /// again (up to 10 times) from the forwarding thread.
     void requestKeyframe(bool soon = false);
 
     /// Called (on a streaming thread) when the audio level says the publisher started or
@@ -95,9 +99,11 @@ private:
     using Outlets = std::vector<std::shared_ptr<Outlet>>;
     std::shared_ptr<const Outlets> snapshot() const;
     void trackAudioLevel(GstBuffer* buffer);
-    /// Video: a gap in sequence numbers after the jitterbuffer is a packet lost for good
-    /// upstream; subscribers cannot get it retransmitted, so ask for a keyframe at once.
-    void checkContinuity(GstBuffer* buffer);
+    /// Video, per packet: a gap in sequence numbers after the jitterbuffer is a packet
+    /// lost for good upstream (subscribers cannot get it retransmitted: ask for a
+    /// keyframe at once); a keyframe pays what is owed, else the request is sent again.
+    void inspectVideo(GstBuffer* buffer);
+    void sendKeyframeRequest(bool soon, bool retry);
 
     const std::string trackId_;
     const MediaKind kind_;
@@ -120,6 +126,10 @@ private:
     int quietRun_ = 0; // consecutive packets quieter than the silence threshold
     int lastSeq_ = -1; // last video sequence number forwarded (streaming thread only)
     std::atomic<std::int64_t> lastKeyframeRequest_{0}; // monotonic µs
+    std::atomic<VideoCodec> codec_{VideoCodec::Unknown}; // set by markReady
+    static constexpr int kWanted = 1, kWantedSoon = 2;
+    std::atomic<int> keyframeWanted_{0}; // 0, kWanted or kWantedSoon: a keyframe is owed
+    int keyframeRetries_ = 0;            // requests re-sent for what is owed (streaming thread only)
     std::atomic<std::uint64_t> packetsIn_{0};
     std::atomic<std::uint64_t> keyframeRequests_{0};
     std::atomic<std::uint64_t> gaps_{0};
