@@ -43,12 +43,41 @@ bool SendPad::sendStickyEvents() {
     GstEvent* start = gst_event_new_stream_start(streamId_.c_str());
     gst_event_set_group_id(start, 1);
     if (!gst_pad_push_event(pad_.get(), start) || !sendCaps()) return false;
-    GstSegment segment;
-    gst_segment_init(&segment, GST_FORMAT_TIME);
-    return gst_pad_push_event(pad_.get(), gst_event_new_segment(&segment));
+    return gst_pad_push_event(pad_.get(), gst_event_ref(sharedSegment()));
+}
+
+GstEvent* SendPad::sharedSegment() {
+    // One event object for every SendPad. webrtcbin's rtpfunnel pushes the segment of
+    // its input each time the next packet comes from another stream, which with
+    // synchronous fan-out is almost every packet (publishers take turns). A sticky event
+    // that is the very object a pad already holds stops there; a new object per stream
+    // went down the whole send chain each time (17% of the CPU in the audio room of 30).
+    static GstEvent* const segment = [] {
+        GstSegment s;
+        gst_segment_init(&s, GST_FORMAT_TIME);
+        return gst_event_new_segment(&s);
+    }();
+    return segment;
+}
+
+GstPadProbeReturn SendPad::dropTosEvent(GstPad*, GstPadProbeInfo* info, gpointer) noexcept {
+    GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (event && GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM_STICKY &&
+        gst_event_has_name(event, "GstWebRtcBinUpdateTos"))
+        return GST_PAD_PROBE_DROP;
+    return GST_PAD_PROBE_OK;
 }
 
 bool SendPad::link(GstPad* sink) {
+    // webrtcbin 1.22 gives each send m-line a sticky "GstWebRtcBinUpdateTos" event (the
+    // DSCP of its sender priority), and its bundle's rtpfunnel re-sends an input's sticky
+    // custom events whenever the next packet comes from another input: with streams
+    // interleaved packet by packet, that event went down the whole send chain for almost
+    // every packet, and nicesink's handler looked the m-line up and set the socket's TOS
+    // each time (measured: about 15% of the CPU in the audio room of 30). Our senders keep
+    // the default priority (low: DSCP 0, the socket's default), so the event changes
+    // nothing and is dropped where it enters.
+    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &SendPad::dropTosEvent, nullptr, nullptr);
     // The pad has no parent, so the hierarchy check (same bin) does not apply.
     if (gst_pad_link_full(pad_.get(), sink, GST_PAD_LINK_CHECK_NOTHING) != GST_PAD_LINK_OK) return false;
     linked_ = true;

@@ -50,7 +50,10 @@ public:
 
 private:
     bool sendStickyEvents();
+    /// The TIME segment every SendPad sends: the same event object (never freed).
+    static GstEvent* sharedSegment();
     static gboolean onQuery(GstPad* pad, GstObject* parent, GstQuery* query) noexcept;
+    static GstPadProbeReturn dropTosEvent(GstPad* pad, GstPadProbeInfo* info, gpointer) noexcept;
 
     GstPtr<GstPad> pad_;
     GstPtr<GstClock> clock_;
