@@ -4,15 +4,14 @@
 // probe hands every RTP buffer to each subscriber's Outlet (a SendPad linked to the
 // subscriber's webrtcbin), pushed on the same thread: no decoding, no queue, and the
 // packet's memory is shared, not copied (each outlet gets its own buffer header,
-// re-stamped on the subscriber's clock). Pause
-// (per outlet) and mute (whole track) drop packets here; resuming asks for a keyframe.
-// Keyframe requests from subscribers are throttled to one per 500 ms per track and sent
-// upstream into the publisher's webrtcbin, whose rtpsession turns them into a FIR.
+// re-stamped on the subscriber's clock). Pause (per outlet) and mute (whole track) drop
+// packets here; resuming asks for a keyframe. Keyframe requests are throttled per track
+// and sent upstream into the publisher's webrtcbin, whose rtpsession turns them into a
+// FIR; for VP8, VP9, H264 and AV1 a request is owed until a keyframe passes.
 // Threads: `forward` and `requestKeyframe` run on GStreamer streaming threads; the
 // outlet list is a copy-on-write snapshot, so no lock is held while pushing. `forward`
 // runs each subscriber's send chain (RTP session, RTX, SRTP, socket) on the publisher's
-// thread, one subscriber after the other. Everything
-// else runs on the control thread.
+// thread, one subscriber after the other. Everything else runs on the control thread.
 // Ownership: shared (shared_ptr) by the publisher's PeerSession, which creates it, and
 // by subscriber Outlets (weak), which must not keep a gone publisher alive.
 #pragma once
