@@ -4,8 +4,10 @@
 // pad of a send slot. The publisher's streaming thread pushes each packet copy through
 // it synchronously (TrackSource::forward): no queue, no thread per forwarded stream, one
 // wakeup per packet per publisher instead of one per subscriber. The pad carries the
-// stream's sticky events (stream-start, caps, segment) and answers the queries
-// webrtcbin asks upstream (caps, latency).
+// stream's sticky events (stream-start, caps, and one segment event object shared by
+// every SendPad), answers the queries webrtcbin asks upstream (caps, latency), and drops
+// webrtcbin's per-m-line TOS event at the sink pad (ARCHITECTURE.md, "Interleaved
+// streams": both would otherwise go down the send chain on every stream switch).
 // Threads: created, linked and given caps on the control thread; push() runs on the
 // publisher's streaming thread. After a push is refused as FLUSHING (webrtcbin briefly
 // deactivates an input it re-links, which drops the pad's sticky events), the next push
