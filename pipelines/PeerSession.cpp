@@ -38,13 +38,22 @@ gpointer newToken(const std::shared_ptr<PeerSession*>& token) { return new Token
 void deleteToken(gpointer data, GClosure*) noexcept { delete static_cast<Token*>(data); }
 void deleteTokenNotify(gpointer data) noexcept { delete static_cast<Token*>(data); }
 
+} // namespace
+
 /// The route of keyframe requests from one send slot to the TrackSource feeding it.
 /// The control thread changes it when the slot is reassigned; the subscriber's RTCP
 /// thread reads it when a PLI/FIR arrives (rare), under the mutex.
 struct KeyframeRoute {
     std::mutex mutex;
     std::weak_ptr<TrackSource> source;
+
+    void set(std::weak_ptr<TrackSource> to) {
+        std::lock_guard lock(mutex);
+        source = std::move(to);
+    }
 };
+
+namespace {
 
 GstPadProbeReturn onUpstreamEvent(GstPad*, GstPadProbeInfo* info, gpointer data) noexcept {
     GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
@@ -360,23 +369,16 @@ void PeerSession::attachSubscription(const TrackInfo& track, const std::shared_p
         s->sinkPad = adoptGst(sinkPad);
         s->feed = std::make_shared<SendPad>(GST_PAD_NAME(sinkPad), pipeline_.get());
         s->feed->setCaps(caps);
-        auto route = std::make_shared<KeyframeRoute>();
+        s->route = std::make_shared<KeyframeRoute>();
         gst_pad_add_probe(s->feed->pad(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &onUpstreamEvent,
-                          new std::shared_ptr<KeyframeRoute>(route),
+                          new std::shared_ptr<KeyframeRoute>(s->route),
                           [](gpointer d) noexcept { delete static_cast<std::shared_ptr<KeyframeRoute>*>(d); });
-        g_object_set_data_full(G_OBJECT(s->feed->pad()), "manifold-route", new std::shared_ptr<KeyframeRoute>(route),
-                               [](gpointer d) noexcept { delete static_cast<std::shared_ptr<KeyframeRoute>*>(d); });
         // Linked in startAnsweredSlots(), once the client has answered the offer that
         // carries this m-line.
         slot = s.get();
         slots_.push_back(std::move(s));
     }
-    auto* route = static_cast<std::shared_ptr<KeyframeRoute>*>(
-        g_object_get_data(G_OBJECT(slot->feed->pad()), "manifold-route"));
-    {
-        std::lock_guard lock((*route)->mutex);
-        (*route)->source = source;
-    }
+    slot->route->set(source);
     slot->trackId = track.id;
     slot->publisherId = track.participantId;
     slot->track = track;
@@ -397,12 +399,7 @@ void PeerSession::unsubscribe(const std::string& trackId) {
     for (auto& slot : slots_) {
         if (slot->trackId != trackId) continue;
         if (auto source = slot->source.lock()) source->removeOutlet(slot->outlet);
-        auto* route = static_cast<std::shared_ptr<KeyframeRoute>*>(
-            g_object_get_data(G_OBJECT(slot->feed->pad()), "manifold-route"));
-        {
-            std::lock_guard lock((*route)->mutex);
-            (*route)->source.reset();
-        }
+        slot->route->set({});
         slot->outlet.reset();
         slot->source.reset();
         slot->trackId.clear(); // stays sendonly, waiting for the next track of its kind

@@ -3,8 +3,9 @@
 // What: the MediaSession of the media plane. Published tracks arrive on recvonly
 // transceivers and end in a TrackSource (the fan-out point); subscribed tracks leave
 // through sendonly "slots" (a SendPad linked to a webrtcbin sink pad) that other
-// participants' TrackSources push into. The server is always the offerer; offers are chained so one is in
-// flight at a time, and changes made meanwhile are folded into the next offer.
+// participants' TrackSources push into. The server is always the offerer; offers are
+// chained so one is in flight at a time, and changes made meanwhile are folded into the
+// next offer.
 // webrtcbin 1.22 cannot change a negotiated transceiver's direction (except to
 // inactive, for good), so slots are recycled: a freed send slot stays sendonly and is
 // given to the next subscription of the same kind; a freed receive transceiver is given
@@ -35,6 +36,7 @@
 namespace manifold::media {
 
 class WebrtcEngine;
+struct KeyframeRoute; // PeerSession.cpp: where a send slot's keyframe requests go
 
 class PeerSession final : public MediaSession {
 public:
@@ -66,6 +68,7 @@ private:
         GstPtr<GstWebRTCRTPTransceiver> transceiver;
         std::string mid; // "" until it appeared in an offer
         std::shared_ptr<SendPad> feed; // pushed into by the publisher's TrackSource
+        std::shared_ptr<KeyframeRoute> route; // shared with the probe on feed's pad
         GstPtr<GstPad> sinkPad;        // webrtcbin's request pad for this slot
         bool linked = false;           // feed linked to the sink pad (after the first answer)
         MediaKind kind = MediaKind::Audio;
