@@ -2,6 +2,8 @@
 
 #include <gst/rtp/gstrtpbuffer.h>
 
+#include <array>
+#include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <set>
@@ -11,7 +13,12 @@
 
 namespace manifold::media {
 
+namespace {
+std::atomic<std::uint64_t> nextKeeperId{1};
+} // namespace
+
 struct RtxSsrcKeeper::Shared {
+    const std::uint64_t id = nextKeeperId.fetch_add(1); // never reused, unlike an address
     std::mutex mutex;
     std::unique_ptr<GstStructure, decltype(&gst_structure_free)> map{nullptr, &gst_structure_free};
     std::set<guint32> ssrcs;       // streams rtprtxsend has seen
@@ -66,16 +73,22 @@ GstPadProbeReturn onRtxSendInput(GstPad*, GstPadProbeInfo* info, gpointer data) 
     // rtprtxsend picks a stream's RTX SSRC from its ssrc-map at the stream's first packet
     // and keeps it. webrtcbin sets its own map (new random SSRCs after every offer) each
     // time it connects an input stream, so ours goes back in just before a new stream's
-    // first packet. Each stream arrives on its own thread: the cache makes every later
-    // packet of it cost one comparison.
-    thread_local std::pair<const void*, guint32> seen{nullptr, 0};
+    // first packet. A publisher's thread pushes one stream into many sessions, so the
+    // thread's cache holds several (session, stream) pairs: a later packet of a stream
+    // costs a hash and one comparison, not the mutex.
+    struct Seen {
+        std::uint64_t keeper = 0;
+        guint32 ssrc = 0;
+    };
+    thread_local std::array<Seen, 64> seen{};
     GstBuffer* buffer = firstBuffer(info);
     guint8 header[12];
     if (!buffer || gst_buffer_extract(buffer, 0, header, sizeof header) != sizeof header) return GST_PAD_PROBE_OK;
     const guint32 ssrc = GST_READ_UINT32_BE(header + 8);
     RtxSsrcKeeper::Shared& state = **static_cast<std::shared_ptr<RtxSsrcKeeper::Shared>*>(data);
-    if (seen.first == &state && seen.second == ssrc) return GST_PAD_PROBE_OK;
-    seen = {&state, ssrc};
+    Seen& entry = seen[(state.id * 0x9E3779B1u ^ ssrc) % seen.size()];
+    if (entry.keeper == state.id && entry.ssrc == ssrc) return GST_PAD_PROBE_OK;
+    entry = {state.id, ssrc};
     std::lock_guard lock(state.mutex);
     if (!state.map || !state.ssrcs.insert(ssrc).second) return GST_PAD_PROBE_OK;
     g_object_set(state.element, "ssrc-map", state.map.get(), nullptr);
