@@ -14,7 +14,8 @@ import { describe, test } from 'node:test';
 
 import { repoRoot, startManifold, withManifold } from './lib/server.mjs';
 import {
-  freshRoom, httpRequest, openPeer, runManifold, startHookServer, STEP_MS, tempDir, waitFor, within,
+  assertEventEnvelope, freshRoom, httpRequest, openPeer, runManifold, startHookServer, STEP_MS, tempDir, waitFor,
+  within,
 } from './lib/wire.mjs';
 
 const sanitized = process.env.MANIFOLD_SANITIZED === '1';
@@ -342,14 +343,7 @@ describe('track events over HTTP', () => {
     await waitFor(() => hook.requests.filter((r) => r.json?.event === 'participant-left').length === 1,
                   { what: "alice's participant-left event" });
 
-    for (const r of hook.requests) {
-      assert.equal(r.method, 'POST');
-      assert.equal(r.url, '/events');
-      assert.match(r.headers['content-type'], /^application\/json/);
-      assert.equal(r.headers.authorization, 'Bearer ev-token');
-      assert.equal(r.json.room, room);
-      assert.ok(Math.abs(r.json.timeMs - Date.now()) < 60000, 'timeMs is wall-clock milliseconds');
-    }
+    for (const r of hook.requests) assertEventEnvelope(r, { room, token: 'ev-token' });
     const events = hook.requests.map((r) => r.json);
     assert.deepEqual(events.map((e) => e.event), [
       'room-created', 'participant-joined', 'participant-joined',

@@ -9,10 +9,12 @@
 //     deadline, collecting stdout/stderr and the exit status;
 //   - startTlsManifold: like startManifold, for a gateway that prints https://;
 //   - signJwt (HS256 with node:crypto), httpRequest, startHookServer (a local HTTP server
-//     on 127.0.0.1 standing in for the webhook / events endpoint), waitFor (polling).
+//     on 127.0.0.1 standing in for the webhook / events endpoint), assertEventEnvelope
+//     (what every event notification it records has in common), waitFor (polling).
 //
 // Network rule: everything here talks to 127.0.0.1 only.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -316,6 +318,20 @@ export async function startHookServer(t, handler) {
   });
   t.after(close);
   return { url: `http://127.0.0.1:${port}`, port, requests, server, close };
+}
+
+/**
+ * What every event notification has in common (signalling/PROTOCOL.md, "Event notifications"): a JSON
+ * POST to /events with the --events-token as bearer token, for `room`, stamped with
+ * wall-clock milliseconds. `r` is a request startHookServer recorded.
+ */
+export function assertEventEnvelope(r, { room, token }) {
+  assert.equal(r.method, 'POST');
+  assert.equal(r.url, '/events');
+  assert.match(r.headers['content-type'], /^application\/json/);
+  assert.equal(r.headers.authorization, `Bearer ${token}`);
+  assert.equal(r.json.room, room);
+  assert.ok(Math.abs(r.json.timeMs - Date.now()) < 60000, 'timeMs is wall-clock milliseconds');
 }
 
 // ------------------------------------------------------------------ JWT

@@ -124,6 +124,8 @@ protected:
     }
 
     static void wait(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+    // Past TrackSource's 320 ms "soon" throttle, with a margin.
+    static void waitPastThrottle() { wait(340); }
 
     GstPad* pad_ = nullptr;
     std::atomic<int> requests_{0};
@@ -139,11 +141,11 @@ TEST_F(OwedKeyframe, SentAgainUntilAKeyframePasses) {
     EXPECT_EQ(requests_, 1);
     send(*s, false);
     EXPECT_EQ(requests_, 1) << "within the throttle: held back";
-    wait(340);
+    waitPastThrottle();
     send(*s, false);
     EXPECT_EQ(requests_, 2) << "no keyframe came: asked again";
     send(*s, true);
-    wait(340);
+    waitPastThrottle();
     send(*s, false);
     EXPECT_EQ(requests_, 2) << "paid by the keyframe";
 }
@@ -154,7 +156,7 @@ TEST_F(OwedKeyframe, AThrottledRequestIsNotDropped) {
     send(*s, true);             // the first request's keyframe
     s->requestKeyframe(true);   // a second receiver, 0 ms later: throttled
     EXPECT_EQ(requests_, 1);
-    wait(340);
+    waitPastThrottle();
     send(*s, false);
     EXPECT_EQ(requests_, 2) << "the throttled request went out once allowed";
 }
@@ -163,7 +165,7 @@ TEST_F(OwedKeyframe, UnknownCodecsAreNotRetried) {
     auto s = source("H265");
     s->requestKeyframe(true);
     EXPECT_EQ(requests_, 1);
-    wait(340);
+    waitPastThrottle();
     send(*s, false);
     EXPECT_EQ(requests_, 1);
 }
@@ -172,7 +174,7 @@ TEST_F(OwedKeyframe, GivesUpAfterTenRetries) {
     auto s = source("VP8");
     s->requestKeyframe(true);
     for (int i = 0; i < 12; ++i) {
-        wait(330);
+        waitPastThrottle();
         send(*s, false);
     }
     EXPECT_EQ(requests_, 11) << "the request and 10 retries";
