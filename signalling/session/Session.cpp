@@ -295,7 +295,6 @@ void Session::completeJoin(const Join& m, const AuthDecision& decision) {
     moveTo(State::Joined);
     if (deps_.media) {
         media_ = deps_.media->createSession(room_, participantId_, *this);
-        participant_->setMedia(media_.get());
     }
     Joined reply;
     reply.id = m.id;
@@ -388,8 +387,8 @@ void Session::subscribeTo(const std::string& trackId, std::function<void(bool)> 
         // The track may have gone while the hook decided.
         auto [track, publisher] = room ? room->findTrack(trackId) : std::pair<const TrackInfo*, Participant*>{};
         if (track && publisher != self->participant_ && !self->participant_->isSubscribed(trackId) &&
-            !room->subscribe(*self->participant_, trackId) && self->media_ && publisher->media())
-            self->media_->subscribe(*track, *publisher->media());
+            !room->subscribe(*self->participant_, trackId) && self->media_)
+            self->media_->subscribe(*track);
         if (done) done(true);
     });
 }
@@ -519,7 +518,9 @@ void Session::handle(const Candidate& m) {
                          static_cast<unsigned long long>(offeredNegotiation_)));
         return;
     }
-    media_->addRemoteCandidate(m.sdpMLineIndex, m.sdpMid, m.candidate);
+    if (const std::string error = media_->addRemoteCandidate(m.sdpMLineIndex, m.sdpMid, m.candidate);
+        !error.empty())
+        fail(std::nullopt, ErrorCode::InvalidMessage, "candidate not used: " + error);
 }
 
 void Session::handle(const Ping& m) { send(Pong{m.id}); }
@@ -530,7 +531,6 @@ void Session::leaveRoom(LeaveReason reason) {
     Participant* p = participant_;
     participant_ = nullptr;
     if (p) {
-        p->setMedia(nullptr);
         deps_.gateway.leave(*p, reason);
     }
     media_.reset();

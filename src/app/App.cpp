@@ -18,7 +18,7 @@
 #include "signalling/auth/WebhookAuthorizer.hpp"
 #include "signalling/server/HttpServer.hpp"
 #include "signalling/server/Metrics.hpp"
-#include "pipelines/WebrtcEngine.hpp"
+#include "pipelines/webrtc/WebrtcEngine.hpp"
 
 namespace manifold::app {
 namespace {

@@ -2,8 +2,10 @@
 //
 // What: the control plane asks the media plane for one MediaSession per participant (one
 // webrtcbin, in pipelines/). A MediaSession receives the client's published tracks,
-// forwards other participants' tracks to it, and produces SDP offers and ICE candidates
-// (the server is always the offerer). Events come back through MediaSession::Listener.
+// forwards tracks of the room to it, and produces SDP offers and ICE candidates (the
+// server is always the offerer). Tracks are named by id only: the media plane's router
+// of the room finds the track's producer, so no session ever reaches another one.
+// Events come back through MediaSession::Listener.
 // Thread: every call, and every Listener callback, on the control thread. Implementations
 // post from their streaming threads to the control thread before calling the listener.
 // Ownership: the App owns the MediaEngine; each signalling Session owns its MediaSession
@@ -45,15 +47,17 @@ public:
     /// `preferredCodec` ("VP9", ...; "" = the default order) first.
     virtual void publish(const TrackInfo& track, const std::string& preferredCodec) = 0;
     virtual void unpublish(const std::string& trackId) = 0;
-    /// Forward `track`, published on `publisher`, to this client.
-    virtual void subscribe(const TrackInfo& track, MediaSession& publisher) = 0;
+    /// Forward `track` (published in the same room) to this client.
+    virtual void subscribe(const TrackInfo& track) = 0;
     virtual void unsubscribe(const std::string& trackId) = 0;
     virtual void setPaused(const std::string& trackId, bool paused) = 0;
     virtual void setMuted(const std::string& trackId, bool muted) = 0;
-    /// Apply the client's answer to offer `negotiationId`. Returns "" or what went wrong.
+    /// Apply the client's answer to offer `negotiationId`. Returns "" or what is wrong
+    /// with it (then the offer still waits for a usable answer).
     virtual std::string applyAnswer(std::uint64_t negotiationId, const std::string& sdp) = 0;
-    virtual void addRemoteCandidate(int mlineIndex, const std::string& mid,
-                                    const std::string& candidate) = 0;
+    /// A trickled candidate of the client. Returns "" or what is wrong with it.
+    virtual std::string addRemoteCandidate(int mlineIndex, const std::string& mid,
+                                           const std::string& candidate) = 0;
 };
 
 class MediaEngine {

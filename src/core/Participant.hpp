@@ -16,8 +16,6 @@
 
 namespace manifold {
 
-class MediaSession;
-
 class Participant {
 public:
     /// Implemented by the participant's signalling session. Control thread. A listener
@@ -58,10 +56,6 @@ public:
     const std::set<std::string>& subscriptions() const { return subscriptions_; }
     bool isSubscribed(const std::string& trackId) const { return subscriptions_.count(trackId) != 0; }
 
-    /// The participant's media session (owned by its signalling session), null without media.
-    MediaSession* media() const { return media_; }
-    void setMedia(MediaSession* media) { media_ = media; }
-
 private:
     friend class Room;
     std::string id_;
@@ -74,7 +68,6 @@ private:
     std::vector<TrackInfo> tracks_;       // published by this participant
     std::set<std::string> subscriptions_; // track ids received
     bool autoSubscribe_ = true;
-    MediaSession* media_ = nullptr; // Borrowed from the signalling session.
 };
 
 } // namespace manifold

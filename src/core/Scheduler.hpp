@@ -3,7 +3,9 @@
 // What: `after` runs a task once on the control thread after a delay; destroying (or
 // cancelling) the returned Timer before it fires guarantees it never runs. `now` is a
 // monotonic clock. The app uses GLibScheduler (src/common); tests use a manual clock.
-// Thread: control thread only.
+// Thread: control thread only, except `now`, which the media plane also reads on
+// streaming threads (GLibScheduler's is the steady clock; the tests' manual clock is
+// driven from the one test thread).
 // Ownership: the App owns the Scheduler; everything else borrows it. A Timer is owned by
 // whoever scheduled it (RAII cancel).
 #pragma once

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <memory>
 
-#include "pipelines/Keyframe.hpp"
+#include "pipelines/router/Keyframe.hpp"
 
 using namespace manifold::media;
 

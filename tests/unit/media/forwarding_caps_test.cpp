@@ -1,7 +1,7 @@
 // forwardingCaps: which fields of a publisher's stream caps a subscriber's transceiver gets.
 #include <gtest/gtest.h>
 
-#include "pipelines/TrackSource.hpp"
+#include "pipelines/webrtc/ForwardingCaps.hpp"
 
 using namespace manifold::media;
 

@@ -1,19 +1,13 @@
-// startsKeyframe: which RTP payloads begin a keyframe, per codec; and the TrackSource's
-// owed keyframe (a request sent again until a keyframe passes).
-#include <gst/rtp/gstrtpbuffer.h>
+// startsKeyframe: which RTP payloads begin a keyframe, per codec. (What the producer does
+// with it, owed keyframe requests, is tested in producer_test.cpp.)
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <chrono>
 #include <cstring>
-#include <thread>
 #include <vector>
 
-#include "pipelines/Keyframe.hpp"
-#include "pipelines/TrackSource.hpp"
+#include "pipelines/router/Keyframe.hpp"
 
 using namespace manifold::media;
-using manifold::MediaKind;
 
 namespace {
 
@@ -76,106 +70,4 @@ TEST(Keyframe, Av1AndUnknown) {
     EXPECT_FALSE(key(VideoCodec::AV1, {0x88}));  // Z=1: continues an OBU
     EXPECT_FALSE(key(VideoCodec::Unknown, {0x10, 0x00}));
     EXPECT_FALSE(startsKeyframe(VideoCodec::VP8, nullptr, 4));
-}
-
-namespace {
-
-class OwedKeyframe : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() { gst_init(nullptr, nullptr); }
-
-    void SetUp() override {
-        pad_ = gst_pad_new("src", GST_PAD_SRC);
-        gst_object_ref_sink(pad_);
-        g_object_set_data(G_OBJECT(pad_), "count", &requests_);
-        gst_pad_set_event_function(pad_, [](GstPad* pad, GstObject*, GstEvent* event) noexcept -> gboolean {
-            if (gst_event_has_name(event, "GstForceKeyUnit"))
-                static_cast<std::atomic<int>*>(g_object_get_data(G_OBJECT(pad), "count"))->fetch_add(1);
-            gst_event_unref(event);
-            return TRUE;
-        });
-        gst_pad_set_active(pad_, TRUE);
-    }
-    void TearDown() override {
-        gst_pad_set_active(pad_, FALSE);
-        gst_object_unref(pad_);
-    }
-
-    std::shared_ptr<TrackSource> source(const char* codec) {
-        auto s = std::make_shared<TrackSource>("t", MediaKind::Video, "[test] ", counters_);
-        s->markReady(CapsPtr(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video",
-                                                 "encoding-name", G_TYPE_STRING, codec, nullptr)));
-        s->setUpstreamPad(pad_);
-        return s;
-    }
-
-    // A VP8 packet: the start of a keyframe or of an inter frame.
-    void send(TrackSource& s, bool keyframe) {
-        GstBuffer* b = gst_rtp_buffer_new_allocate(2, 0, 0);
-        GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-        gst_rtp_buffer_map(b, GST_MAP_WRITE, &rtp);
-        gst_rtp_buffer_set_seq(&rtp, seq_++);
-        auto* p = static_cast<std::uint8_t*>(gst_rtp_buffer_get_payload(&rtp));
-        p[0] = 0x10;
-        p[1] = keyframe ? 0x00 : 0x01;
-        gst_rtp_buffer_unmap(&rtp);
-        s.forward(b);
-        gst_buffer_unref(b);
-    }
-
-    static void wait(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-    // Past TrackSource's 320 ms "soon" throttle, with a margin.
-    static void waitPastThrottle() { wait(340); }
-
-    GstPad* pad_ = nullptr;
-    std::atomic<int> requests_{0};
-    MediaCounters counters_;
-    guint16 seq_ = 100;
-};
-
-} // namespace
-
-TEST_F(OwedKeyframe, SentAgainUntilAKeyframePasses) {
-    auto s = source("VP8");
-    s->requestKeyframe(true);
-    EXPECT_EQ(requests_, 1);
-    send(*s, false);
-    EXPECT_EQ(requests_, 1) << "within the throttle: held back";
-    waitPastThrottle();
-    send(*s, false);
-    EXPECT_EQ(requests_, 2) << "no keyframe came: asked again";
-    send(*s, true);
-    waitPastThrottle();
-    send(*s, false);
-    EXPECT_EQ(requests_, 2) << "paid by the keyframe";
-}
-
-TEST_F(OwedKeyframe, AThrottledRequestIsNotDropped) {
-    auto s = source("VP8");
-    s->requestKeyframe(true);
-    send(*s, true);             // the first request's keyframe
-    s->requestKeyframe(true);   // a second receiver, 0 ms later: throttled
-    EXPECT_EQ(requests_, 1);
-    waitPastThrottle();
-    send(*s, false);
-    EXPECT_EQ(requests_, 2) << "the throttled request went out once allowed";
-}
-
-TEST_F(OwedKeyframe, UnknownCodecsAreNotRetried) {
-    auto s = source("H265");
-    s->requestKeyframe(true);
-    EXPECT_EQ(requests_, 1);
-    waitPastThrottle();
-    send(*s, false);
-    EXPECT_EQ(requests_, 1);
-}
-
-TEST_F(OwedKeyframe, GivesUpAfterTenRetries) {
-    auto s = source("VP8");
-    s->requestKeyframe(true);
-    for (int i = 0; i < 12; ++i) {
-        waitPastThrottle();
-        send(*s, false);
-    }
-    EXPECT_EQ(requests_, 11) << "the request and 10 retries";
 }

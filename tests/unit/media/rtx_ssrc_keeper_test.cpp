@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "pipelines/Retransmission.hpp"
+#include "pipelines/webrtc/Workarounds.hpp"
 
 using manifold::media::RtxSsrcKeeper;
 

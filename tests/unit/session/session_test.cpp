@@ -67,7 +67,7 @@ struct FakeMediaSession final : MediaSession {
         offer({MidMapping{"0", t.id, t.participantId, MidMapping::Direction::Send}});
     }
     void unpublish(const std::string& id) override { calls.push_back("unpublish:" + id); }
-    void subscribe(const TrackInfo& t, MediaSession&) override {
+    void subscribe(const TrackInfo& t) override {
         calls.push_back("subscribe:" + t.id);
         offer({MidMapping{"1", t.id, t.participantId, MidMapping::Direction::Recv}});
     }
@@ -78,7 +78,10 @@ struct FakeMediaSession final : MediaSession {
         calls.push_back("answer:" + std::to_string(n));
         return sdp == "bad" ? "unparsable SDP" : "";
     }
-    void addRemoteCandidate(int, const std::string&, const std::string& c) override { calls.push_back("candidate:" + c); }
+    std::string addRemoteCandidate(int, const std::string&, const std::string& c) override {
+        calls.push_back("candidate:" + c);
+        return c == "bad" ? "not a candidate" : "";
+    }
     void offer(std::vector<MidMapping> mids) { listener.onLocalOffer(++negotiation, "v=0 fake", mids); }
 
     FakeMedia& engine;
@@ -427,6 +430,12 @@ TEST_F(SessionTest, PublishOfferAnswerAndCandidates) {
     EXPECT_EQ(errorOf(a), ErrorCode::StaleNegotiation);
     const auto& calls = media.sessions.at(a.session->participantId())->calls;
     EXPECT_EQ(calls.back(), "candidate:candidate:3 1 UDP 1 127.0.0.1 5002 typ host");
+    // A candidate the media session cannot use gets an error without an id.
+    a.send(R"({"type":"candidate","negotiationId":)" + n + R"(,"candidate":"bad","sdpMLineIndex":0})");
+    auto refused = a.only<Error>();
+    EXPECT_EQ(refused.code, ErrorCode::InvalidMessage);
+    EXPECT_FALSE(refused.id.has_value());
+    EXPECT_NE(refused.message.find("not a candidate"), std::string::npos) << refused.message;
 
     // Server candidates reach the client.
     media.sessions.at(a.session->participantId())->listener.onLocalCandidate(0, "0", "candidate:2 1 UDP 2 127.0.0.1 6000 typ host");

@@ -1,6 +1,7 @@
 // Misbehaving participants next to a healthy call (A publishes, B receives):
 //  - silent: joins, gets an offer for A's tracks, never answers;
-//  - broken: answers with an SDP that is not an answer to the offer;
+//  - broken: answers with an SDP that is not an answer to the offer: error 4002, and the
+//    offer still waits, so it is removed at the answer timeout like the silent one;
 //  - killed: a peer process publishing media is killed with SIGKILL.
 // Each is removed (others hear participant-left), and B keeps decoding A throughout.
 import { spawn } from 'node:child_process';
@@ -65,6 +66,7 @@ await scenario(['--answer-timeout', '2'], async ({ server }) => {
               disconnect: silent.received.find((m) => m.type === 'disconnect') ?? null },
     broken: { reason: brokenLeft.reason, afterMs: brokenLeft.at - t0,
               errors: broken.received.filter((m) => m.type === 'error').map((m) => m.code),
+              answerOk: broken.received.some((m) => m.type === 'ok' && m.id === 9),
               disconnect: broken.received.find((m) => m.type === 'disconnect') ?? null },
     killed: { reason: killedLeft.reason, afterMs: killedLeft.at - killAt },
     bFramesOfA: counter.counts.get(video),

@@ -1,4 +1,4 @@
-#include "pipelines/Keyframe.hpp"
+#include "pipelines/router/Keyframe.hpp"
 
 #include <strings.h>
 

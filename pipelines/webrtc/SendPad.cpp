@@ -1,4 +1,4 @@
-#include "pipelines/SendPad.hpp"
+#include "pipelines/webrtc/SendPad.hpp"
 
 namespace manifold::media {
 
@@ -52,7 +52,7 @@ GstEvent* SendPad::sharedSegment() {
     // synchronous fan-out is almost every packet (publishers take turns). A pad passes a
     // sticky event on only when it is another object than the one it holds, so with one
     // object per stream the segment would go down the whole send chain on every switch,
-    // as the TOS event did (see link()).
+    // as the TOS event did (Workarounds.hpp, 5).
     static GstEvent* const segment = [] {
         GstSegment s;
         gst_segment_init(&s, GST_FORMAT_TIME);
@@ -61,24 +61,7 @@ GstEvent* SendPad::sharedSegment() {
     return segment;
 }
 
-GstPadProbeReturn SendPad::dropTosEvent(GstPad*, GstPadProbeInfo* info, gpointer) noexcept {
-    GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
-    if (event && GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM_STICKY &&
-        gst_event_has_name(event, "GstWebRtcBinUpdateTos"))
-        return GST_PAD_PROBE_DROP;
-    return GST_PAD_PROBE_OK;
-}
-
 bool SendPad::link(GstPad* sink) {
-    // webrtcbin 1.22 gives each send m-line a sticky "GstWebRtcBinUpdateTos" event (the
-    // DSCP of its sender priority), and its bundle's rtpfunnel re-sends an input's sticky
-    // custom events whenever the next packet comes from another input: with streams
-    // interleaved packet by packet, that event went down the whole send chain for almost
-    // every packet, and nicesink's handler looked the m-line up and set the socket's TOS
-    // each time (measured: about 15% of the CPU in the audio room of 30). Our senders keep
-    // the default priority (low: DSCP 0, the socket's default), so the event changes
-    // nothing and is dropped where it enters.
-    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &SendPad::dropTosEvent, nullptr, nullptr);
     // The pad has no parent, so the hierarchy check (same bin) does not apply.
     if (gst_pad_link_full(pad_.get(), sink, GST_PAD_LINK_CHECK_NOTHING) != GST_PAD_LINK_OK) return false;
     linked_ = true;

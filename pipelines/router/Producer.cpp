@@ -1,4 +1,4 @@
-#include "pipelines/TrackSource.hpp"
+#include "pipelines/router/Producer.hpp"
 
 #include <gst/rtp/gstrtpbuffer.h>
 
@@ -6,7 +6,8 @@
 #include <cstring>
 
 #include "core/Log.hpp"
-#include "pipelines/Keyframe.hpp"
+#include "pipelines/router/Consumer.hpp"
+#include "pipelines/router/Keyframe.hpp"
 
 namespace manifold::media {
 
@@ -26,12 +27,12 @@ constexpr int kSilentLevel = 55;    // quieter than this ...
 constexpr int kSilentPackets = 40;  // ... for 800 ms ends speaking
 } // namespace
 
-TrackSource::TrackSource(std::string trackId, MediaKind kind, std::string logTag, MediaCounters& counters)
-    : trackId_(std::move(trackId)), kind_(kind), logTag_(std::move(logTag)), counters_(counters) {}
+Producer::Producer(std::string id, MediaKind kind, std::string logTag, MediaCounters& counters, MonotonicClock clock)
+    : id_(std::move(id)), kind_(kind), logTag_(std::move(logTag)), counters_(counters), clock_(std::move(clock)) {}
 
-TrackSource::~TrackSource() = default;
+Producer::~Producer() = default;
 
-void TrackSource::markReady(CapsPtr caps) {
+void Producer::markReady(CapsPtr caps) {
     if (closed_) return;
     caps_ = std::move(caps);
     if (kind_ == MediaKind::Video)
@@ -48,7 +49,7 @@ void TrackSource::markReady(CapsPtr caps) {
     for (auto& fn : waiters) fn();
 }
 
-void TrackSource::whenReady(std::function<void()> fn) {
+void Producer::whenReady(std::function<void()> fn) {
     if (closed_) return;
     if (ready())
         fn();
@@ -56,47 +57,51 @@ void TrackSource::whenReady(std::function<void()> fn) {
         waiters_.push_back(std::move(fn));
 }
 
-std::shared_ptr<const TrackSource::Outlets> TrackSource::snapshot() const {
+std::shared_ptr<const Producer::Consumers> Producer::snapshot() const {
     std::lock_guard lock(mutex_);
-    return outlets_;
+    return consumers_;
 }
 
-void TrackSource::addOutlet(std::shared_ptr<Outlet> outlet) {
+void Producer::addConsumer(std::shared_ptr<Consumer> consumer) {
     if (closed_) return;
-    {
-        std::lock_guard lock(mutex_);
-        auto next = std::make_shared<Outlets>(*outlets_);
-        next->push_back(std::move(outlet));
-        outlets_ = std::move(next);
-    }
-}
-
-void TrackSource::removeOutlet(const std::shared_ptr<Outlet>& outlet) {
     std::lock_guard lock(mutex_);
-    auto next = std::make_shared<Outlets>(*outlets_);
-    next->erase(std::remove(next->begin(), next->end(), outlet), next->end());
-    outlets_ = std::move(next);
+    auto next = std::make_shared<Consumers>(*consumers_);
+    next->push_back(std::move(consumer));
+    consumers_ = std::move(next);
 }
 
-void TrackSource::setMuted(bool muted) {
+void Producer::removeConsumer(const std::shared_ptr<Consumer>& consumer) {
+    std::lock_guard lock(mutex_);
+    auto next = std::make_shared<Consumers>(*consumers_);
+    next->erase(std::remove(next->begin(), next->end(), consumer), next->end());
+    consumers_ = std::move(next);
+}
+
+std::size_t Producer::consumerCount() const { return snapshot()->size(); }
+
+void Producer::setMuted(bool muted) {
     const bool was = muted_.exchange(muted);
     if (was && !muted) requestKeyframe(true);
 }
 
-void TrackSource::close() {
+void Producer::close() {
     closed_ = true;
     waiters_.clear();
     std::lock_guard lock(mutex_);
-    outlets_ = std::make_shared<const Outlets>();
-    upstreamPad_.reset();
+    consumers_ = std::make_shared<const Consumers>();
+    origin_.reset();
 }
 
-void TrackSource::setUpstreamPad(GstPad* pad) {
+void Producer::setOrigin(std::shared_ptr<ProducerOrigin> origin) {
     std::lock_guard lock(mutex_);
-    upstreamPad_ = retainGst(pad);
+    origin_ = std::move(origin);
 }
 
-void TrackSource::trackAudioLevel(GstBuffer* buffer) {
+std::int64_t Producer::nowUs() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(clock_().time_since_epoch()).count();
+}
+
+void Producer::trackAudioLevel(GstBuffer* buffer) {
     const int id = audioLevelId_.load(std::memory_order_relaxed);
     GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
     if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return;
@@ -117,7 +122,7 @@ void TrackSource::trackAudioLevel(GstBuffer* buffer) {
     if (changed && onSpeaking_) onSpeaking_(speaking_);
 }
 
-void TrackSource::inspectVideo(GstBuffer* buffer) {
+void Producer::inspectVideo(GstBuffer* buffer) {
     GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
     if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return;
     const int seq = gst_rtp_buffer_get_seq(&rtp);
@@ -140,37 +145,35 @@ void TrackSource::inspectVideo(GstBuffer* buffer) {
     if (gap == 0 || gap > 1000) return;
     gaps_.fetch_add(1, std::memory_order_relaxed);
     counters_.upstreamGaps.fetch_add(1, std::memory_order_relaxed);
-    MLOG(Media, Debug, "%s%d packets of %s lost upstream; asking for a keyframe", logTag_.c_str(), gap, trackId_.c_str());
+    MLOG(Media, Debug, "%s%d packets of %s lost upstream; asking for a keyframe", logTag_.c_str(), gap, id_.c_str());
     requestKeyframe(true);
 }
 
-void TrackSource::forward(GstBuffer* buffer) {
+void Producer::forward(GstBuffer* buffer) {
     packetsIn_.fetch_add(1, std::memory_order_relaxed);
     counters_.packetsIn.fetch_add(1, std::memory_order_relaxed);
     if (kind_ == MediaKind::Video) inspectVideo(buffer);
     if (muted_.load(std::memory_order_relaxed)) return;
     if (kind_ == MediaKind::Audio && audioLevelId_.load(std::memory_order_relaxed) > 0) trackAudioLevel(buffer);
-    const auto outlets = snapshot();
-    for (const auto& outlet : *outlets) {
-        // Acquire: a gate opens after the pad was linked on the control thread.
-        if (outlet->paused.load(std::memory_order_relaxed) || outlet->gated.load(std::memory_order_acquire))
-            continue;
+    const auto consumers = snapshot();
+    for (const auto& consumer : *consumers) {
+        if (!consumer->isActive()) continue; // acquire: a gate opens after its sink was linked
         // Timestamps are running time of the publisher's pipeline; each subscriber's
         // pipeline has its own, so the SendPad re-stamps the copy. The copy is of the
         // GstBuffer header only: the packet's memory is shared, not copied. A refused
         // push (a subscriber's input being re-linked, or going away) drops that copy only.
         GstBuffer* copy = gst_buffer_copy_region(buffer, GstBufferCopyFlags(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_MEMORY), 0, -1);
-        if (outlet->sendPad->push(copy) == GST_FLOW_OK) // takes the copy
+        if (consumer->sink()->push(copy) == GST_FLOW_OK) // takes the copy
             counters_.packetsForwarded.fetch_add(1, std::memory_order_relaxed);
     }
 }
 
-void TrackSource::forwardList(GstBufferList* list) {
+void Producer::forwardList(GstBufferList* list) {
     const guint n = gst_buffer_list_length(list);
     for (guint i = 0; i < n; ++i) forward(gst_buffer_list_get(list, i));
 }
 
-void TrackSource::requestKeyframe(bool soon) {
+void Producer::requestKeyframe(bool soon) {
     if (kind_ != MediaKind::Video) return;
     // Owed until a keyframe passes (when the codec says which packets start one): a
     // request the throttle holds back, or the publisher ignores, is sent again from
@@ -184,76 +187,30 @@ void TrackSource::requestKeyframe(bool soon) {
     sendKeyframeRequest(soon, false);
 }
 
-void TrackSource::sendKeyframeRequest(bool soon, bool retry) {
-    const std::int64_t now = g_get_monotonic_time();
+void Producer::sendKeyframeRequest(bool soon, bool retry) {
+    const std::int64_t now = nowUs();
     std::int64_t last = lastKeyframeRequest_.load();
     if (last != 0 && now - last < (soon ? kSoonKeyframeIntervalUs : kKeyframeIntervalUs)) return;
     if (!lastKeyframeRequest_.compare_exchange_strong(last, now)) return; // another thread won
     if (retry && ++keyframeRetries_ > kKeyframeRetries) { // streaming thread only
         MLOG(Media, Warning, "%sno keyframe for %s after %d requests; waiting for the next request", logTag_.c_str(),
-             trackId_.c_str(), kKeyframeRetries);
+             id_.c_str(), kKeyframeRetries);
         keyframeWanted_.store(0, std::memory_order_relaxed);
         keyframeRetries_ = 0;
         return;
     }
-    GstPtr<GstPad> pad;
+    std::shared_ptr<ProducerOrigin> origin;
     {
         std::lock_guard lock(mutex_);
-        pad = retainGst(upstreamPad_.get());
+        origin = origin_;
     }
-    if (!pad) return;
+    if (!origin) return;
     keyframeRequests_.fetch_add(1, std::memory_order_relaxed);
     counters_.keyframeRequests.fetch_add(1, std::memory_order_relaxed);
-    // rtpsession answers this with a FIR (all-headers, and the m-line offers "ccm fir";
-    // webrtcbin 1.22 does not put "nack pli" in the payload caps rtpsession consults, so
-    // a PLI is never sent). A FIR's sequence number only advances when "count" changes:
-    // without a fresh count, every later FIR repeats the first and browsers ignore it.
-    const gint count = gint(keyframeRequests_.load() % G_MAXINT);
-    GstStructure* s = gst_structure_new("GstForceKeyUnit", "all-headers", G_TYPE_BOOLEAN, TRUE, "count", G_TYPE_INT,
-                                        count, nullptr);
-    gst_pad_send_event(pad.get(), gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, s));
-    MLOG(Media, Debug, "%skeyframe requested for %s", logTag_.c_str(), trackId_.c_str());
-}
-
-CapsPtr forwardingCaps(const GstCaps* streamCaps, const GstCaps* offered) {
-    CapsPtr out(gst_caps_new_empty());
-    if (!streamCaps || gst_caps_is_empty(streamCaps)) return out;
-    GstStructure* s = gst_structure_copy(gst_caps_get_structure(streamCaps, 0));
-    int payload = -1;
-    gst_structure_get_int(s, "payload", &payload);
-    for (guint i = 0; offered && i < gst_caps_get_size(offered); ++i) {
-        const GstStructure* o = gst_caps_get_structure(offered, i);
-        int offeredPayload = -2;
-        if (!gst_structure_get_int(o, "payload", &offeredPayload) || offeredPayload != payload) continue;
-        for (int f = 0; f < gst_structure_n_fields(o); ++f) {
-            const char* name = gst_structure_nth_field_name(o, guint(f));
-            if (!gst_structure_has_field(s, name)) gst_structure_set_value(s, name, gst_structure_get_value(o, name));
-        }
-    }
-    // extmap-* stays: forwarded packets keep the publisher's header extensions (the audio
-    // level), so the subscriber's m-line must declare the same ids.
-    static const char* dropPrefixes[] = {"a-", "ssrc-", "rtcp-fb-", "x-", "npt-", "play-"};
-    static const char* dropNames[] = {"timestamp-offset", "seqnum-offset", "clock-base", "seqnum-base",
-                                      "onvif-mode", "rtx-ssrc", "rtx-payload", "rtx-time"};
-    gst_structure_filter_and_map_in_place(
-        s,
-        [](GQuark field, GValue*, gpointer) -> gboolean {
-            const char* name = g_quark_to_string(field);
-            for (const char* p : dropPrefixes)
-                if (g_str_has_prefix(name, p)) return FALSE;
-            for (const char* n : dropNames)
-                if (std::strcmp(name, n) == 0) return FALSE;
-            return TRUE;
-        },
-        nullptr);
-    gst_caps_append_structure(out.get(), s);
-    return out;
-}
-
-bool isForceKeyUnit(GstEvent* event) {
-    if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_UPSTREAM) return false;
-    const GstStructure* s = gst_event_get_structure(event);
-    return s && gst_structure_has_name(s, "GstForceKeyUnit");
+    // A fresh count for each request: a FIR's sequence number advances only when it
+    // changes, and browsers ignore a repeated FIR.
+    origin->requestKeyframe(gint(keyframeRequests_.load() % G_MAXINT));
+    MLOG(Media, Debug, "%skeyframe requested for %s", logTag_.c_str(), id_.c_str());
 }
 
 } // namespace manifold::media

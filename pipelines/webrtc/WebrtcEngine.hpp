@@ -1,7 +1,8 @@
 // WebrtcEngine.hpp — the media plane's MediaEngine: makes one PeerSession per participant.
 //
 // What: holds the media configuration (ICE addresses, UDP port range, receive jitter
-// buffer latency, answer timeout), the codecs offered to publishers, warms the DTLS
+// buffer latency, answer timeout), the codecs offered to publishers, one Router per room
+// with media (an index of weak pointers: the endpoints of a room share it), warms the DTLS
 // certificate at start so the first caller does not pay for it, and stops finished
 // pipelines on a teardown thread so the control thread never blocks on GStreamer
 // state changes.
@@ -14,15 +15,19 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/MediaEngine.hpp"
 #include "core/Scheduler.hpp"
 #include "pipelines/GstPtr.hpp"
-#include "pipelines/TrackSource.hpp"
+#include "pipelines/router/Producer.hpp"
 
 namespace manifold::media {
+
+class Router;
 
 struct MediaConfig {
     std::vector<std::string> iceAddresses; // empty = let libnice use every interface
@@ -43,6 +48,11 @@ public:
 
     std::unique_ptr<MediaSession> createSession(const std::string& room, const std::string& participantId,
                                                 MediaSession::Listener& listener) override;
+
+    /// The router of `room`, created for its first endpoint; lives while endpoints hold it.
+    std::shared_ptr<Router> router(const std::string& room);
+    /// Rooms with a live router (for tests and metrics).
+    std::size_t routers() const;
 
     const MediaConfig& config() const { return config_; }
     Scheduler& scheduler() { return scheduler_; }
@@ -78,6 +88,7 @@ private:
     std::atomic<std::size_t> retiring_{0};
     std::atomic<std::size_t> sessions_{0};
     MediaCounters counters_;
+    std::map<std::string, std::weak_ptr<Router>> routers_; // control thread
 };
 
 } // namespace manifold::media

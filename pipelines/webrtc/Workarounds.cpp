@@ -1,15 +1,17 @@
-#include "pipelines/Retransmission.hpp"
+#include "pipelines/webrtc/Workarounds.hpp"
 
 #include <gst/rtp/gstrtpbuffer.h>
+#include <gst/sdp/sdp.h>
 
 #include <array>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <set>
+#include <vector>
 
 #include "core/Log.hpp"
-#include "pipelines/WebrtcEngine.hpp"
+#include "pipelines/webrtc/WebrtcEngine.hpp"
 
 namespace manifold::media {
 
@@ -176,6 +178,124 @@ void RtxSsrcKeeper::apply(GstElement* webrtc, const std::string& logTag) {
                       &onRtxSendInput, new std::shared_ptr<RtxSsrcKeeper::Shared>(shared_),
                       [](gpointer d) noexcept { delete static_cast<std::shared_ptr<RtxSsrcKeeper::Shared>*>(d); });
     gst_object_unref(sink);
+}
+
+
+// ------------------------------------------------------------------ 3. mids from our offer
+
+std::string transceiverMid(GstWebRTCRTPTransceiver* transceiver) {
+    gchar* mid = nullptr;
+    g_object_get(transceiver, "mid", &mid, nullptr);
+    std::string out = mid ? mid : "";
+    g_free(mid);
+    return out;
+}
+
+std::map<GstWebRTCRTPTransceiver*, std::string> midsFromOffer(GstElement* webrtc, const std::string& sdp,
+                                                                const std::string& tag) {
+    std::map<GstWebRTCRTPTransceiver*, std::string> mids;
+    GstSDPMessage* message = nullptr;
+    gst_sdp_message_new_from_text(sdp.c_str(), &message);
+    if (!message) return mids;
+    struct Line {
+        std::string mid;
+        std::string media;
+        bool claimed = false;
+    };
+    std::vector<Line> lines;
+    for (guint i = 0; i < gst_sdp_message_medias_len(message); ++i) {
+        const GstSDPMedia* media = gst_sdp_message_get_media(message, i);
+        const char* mid = gst_sdp_media_get_attribute_val(media, "mid");
+        lines.push_back(Line{mid ? mid : "", gst_sdp_media_get_media(media) ? gst_sdp_media_get_media(media) : ""});
+    }
+    gst_sdp_message_free(message);
+
+    GArray* transceivers = nullptr;
+    g_signal_emit_by_name(webrtc, "get-transceivers", &transceivers);
+    if (!transceivers) return mids;
+    std::vector<GstWebRTCRTPTransceiver*> fresh; // not associated with an m-line yet
+    for (guint i = 0; i < transceivers->len; ++i) {
+        auto* t = g_array_index(transceivers, GstWebRTCRTPTransceiver*, i);
+        guint mline = G_MAXUINT;
+        g_object_get(t, "mlineindex", &mline, nullptr);
+        if (mline < lines.size())
+            lines[mline].claimed = true;
+        else
+            fresh.push_back(t);
+    }
+    // New transceivers take the remaining m-lines in order, as webrtcbin appends them.
+    std::size_t next = 0;
+    for (GstWebRTCRTPTransceiver* t : fresh) {
+        while (next < lines.size() && lines[next].claimed) ++next;
+        if (next == lines.size()) break; // added after this offer was made
+        GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+        g_object_get(t, "kind", &kind, nullptr);
+        const bool audio = lines[next].media == "audio";
+        if ((kind == GST_WEBRTC_KIND_AUDIO) != audio && kind != GST_WEBRTC_KIND_UNKNOWN) {
+            MLOG(Media, Warning, "%sm-line %zu is %s but the next new transceiver is not; mids unknown", tag.c_str(),
+                 next, lines[next].media.c_str());
+            break;
+        }
+        mids[t] = lines[next].mid;
+        lines[next].claimed = true;
+    }
+    // The keys are only compared with transceivers the caller holds, never dereferenced.
+    g_array_unref(transceivers);
+    return mids;
+}
+
+
+// ------------------------------------------------------------------ 4. early RTP
+
+namespace {
+
+struct EarlyRtp {
+    std::string tag;
+    std::atomic<guint64> dropped{0};
+};
+
+GstPadProbeReturn onTransportRtp(GstPad* pad, GstPadProbeInfo*, gpointer data) noexcept {
+    auto& early = *static_cast<EarlyRtp*>(data);
+    if (gst_pad_is_linked(pad)) {
+        if (const guint64 n = early.dropped.load())
+            MLOG(Media, Info, "%sreceive path linked; %llu earlier RTP packets dropped", early.tag.c_str(),
+                 static_cast<unsigned long long>(n));
+        return GST_PAD_PROBE_REMOVE; // and pass this one
+    }
+    if (early.dropped++ == 0)
+        MLOG(Media, Debug, "%sRTP before webrtcbin linked its receive path: dropped", early.tag.c_str());
+    return GST_PAD_PROBE_DROP;
+}
+
+void onWebrtcElementAdded(GstBin*, GstElement* element, gpointer tag) noexcept {
+    if (!g_str_equal(G_OBJECT_TYPE_NAME(element), "TransportReceiveBin")) return;
+    GstPad* rtp = gst_element_get_static_pad(element, "rtp_src");
+    if (!rtp) return;
+    auto* early = new EarlyRtp{*static_cast<const std::string*>(tag)};
+    gst_pad_add_probe(rtp, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      &onTransportRtp, early, [](gpointer d) noexcept { delete static_cast<EarlyRtp*>(d); });
+    gst_object_unref(rtp);
+}
+
+GstPadProbeReturn onSinkEvent(GstPad*, GstPadProbeInfo* info, gpointer) noexcept {
+    GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (event && GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM_STICKY &&
+        gst_event_has_name(event, "GstWebRtcBinUpdateTos"))
+        return GST_PAD_PROBE_DROP;
+    return GST_PAD_PROBE_OK;
+}
+
+} // namespace
+
+void guardEarlyRtp(GstElement* webrtc, const std::string& tag) {
+    g_signal_connect_data(webrtc, "element-added", G_CALLBACK(&onWebrtcElementAdded), new std::string(tag),
+                          [](gpointer d, GClosure*) noexcept { delete static_cast<std::string*>(d); }, GConnectFlags(0));
+}
+
+// ------------------------------------------------------------------ 5. TOS event
+
+void dropTosEvents(GstPad* sink) {
+    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &onSinkEvent, nullptr, nullptr);
 }
 
 } // namespace manifold::media

@@ -1,9 +1,10 @@
-#include "pipelines/WebrtcEngine.hpp"
+#include "pipelines/webrtc/WebrtcEngine.hpp"
 
 #include <stdexcept>
 
 #include "core/Log.hpp"
-#include "pipelines/PeerSession.hpp"
+#include "pipelines/router/Router.hpp"
+#include "pipelines/webrtc/PeerSession.hpp"
 
 namespace manifold::media {
 
@@ -52,7 +53,24 @@ WebrtcEngine::~WebrtcEngine() {
 std::unique_ptr<MediaSession> WebrtcEngine::createSession(const std::string& room, const std::string& participantId,
                                                           MediaSession::Listener& listener) {
     sessions_++;
-    return std::make_unique<PeerSession>(*this, room, participantId, listener);
+    return std::make_unique<PeerSession>(*this, router(room), participantId, listener);
+}
+
+std::shared_ptr<Router> WebrtcEngine::router(const std::string& room) {
+    // Forget the rooms whose last endpoint went away.
+    for (auto it = routers_.begin(); it != routers_.end();)
+        it = it->second.expired() ? routers_.erase(it) : std::next(it);
+    if (auto existing = routers_[room].lock()) return existing;
+    Scheduler* scheduler = &scheduler_;
+    auto created = std::make_shared<Router>(room, counters_, [scheduler] { return scheduler->now(); });
+    routers_[room] = created;
+    return created;
+}
+
+std::size_t WebrtcEngine::routers() const {
+    std::size_t n = 0;
+    for (const auto& [room, router] : routers_) n += router.expired() ? 0 : 1;
+    return n;
 }
 
 CapsPtr WebrtcEngine::publishCaps(MediaKind kind, const std::string& preferred) const {

@@ -1,24 +1,25 @@
-// TrackSource.hpp — the forwarding point of one published track (the SFU fan-out).
+// Producer.hpp — one published track in the router: the SFU fan-out point.
 //
-// What: the publisher's webrtcbin src pad for this track ends in a fakesink whose pad
-// probe hands every RTP buffer to each subscriber's Outlet (a SendPad linked to the
-// subscriber's webrtcbin), pushed on the same thread: no decoding, no queue, and the
-// packet's memory is shared, not copied (each outlet gets its own buffer header,
-// re-stamped on the subscriber's clock). Pause (per outlet) and mute (whole track) drop
-// packets here; resuming asks for a keyframe. Keyframe requests are throttled per track
-// and sent upstream into the publisher's webrtcbin, whose rtpsession turns them into a
-// FIR; for VP8, VP9, H264 and AV1 a request is owed until a keyframe passes.
+// What: every RTP packet of the track arrives in forward() (from its origin: today a
+// pad probe after the publisher's webrtcbin jitterbuffer) and is handed to each active
+// Consumer's sink on the same thread: no decoding, no queue, and the packet's memory is
+// shared, not copied (each consumer gets its own buffer header). Mute drops packets here
+// for everyone; resuming asks for a keyframe. Keyframe requests are throttled per track
+// and sent to the ProducerOrigin; for VP8, VP9, H264 and AV1 a request is owed until a
+// keyframe passes. The audio level extension (RFC 6464) drives `speaking`.
 // Threads: `forward` and `requestKeyframe` run on GStreamer streaming threads; the
-// outlet list is a copy-on-write snapshot, so no lock is held while pushing. `forward`
-// runs each subscriber's send chain (RTP session, RTX, SRTP, socket) on the publisher's
-// thread, one subscriber after the other. Everything else runs on the control thread.
-// Ownership: shared (shared_ptr) by the publisher's PeerSession, which creates it, and
-// by subscriber Outlets (weak), which must not keep a gone publisher alive.
+// consumer list is a copy-on-write snapshot, so no lock is held while pushing. `forward`
+// runs each consumer's sink (for a webrtcbin: RTP session, RTX, SRTP, socket) on the
+// origin's thread, one after the other. Everything else runs on the control thread.
+// The clock (monotonic, any thread) is injected so tests can drive the throttle.
+// Ownership: owned by the room's Router (shared_ptr, in its producer → consumers map);
+// the origin endpoint that feeds it shares it. Consumers hold it weakly.
 #pragma once
 
 #include <gst/gst.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -27,12 +28,12 @@
 
 #include "core/Types.hpp"
 #include "pipelines/GstPtr.hpp"
-#include "pipelines/Keyframe.hpp"
-#include "pipelines/SendPad.hpp"
+#include "pipelines/router/Endpoints.hpp"
+#include "pipelines/router/Keyframe.hpp"
 
 namespace manifold::media {
 
-class TrackSource;
+class Consumer;
 
 /// Process-wide media counters for /metrics. Updated on streaming threads (relaxed).
 struct MediaCounters {
@@ -42,48 +43,45 @@ struct MediaCounters {
     std::atomic<std::uint64_t> upstreamGaps{0};     // video packets lost for good before the fan-out
 };
 
-/// One subscriber's feed from one TrackSource.
-struct Outlet {
-    std::shared_ptr<SendPad> sendPad;      // into the subscriber's webrtcbin
-    std::weak_ptr<TrackSource> source;     // for keyframe requests
-    std::atomic<bool> paused{false};
-    /// Closed until the client applied an answer that contains this m-line: packets with
-    /// an SSRC the client has not been told about would confuse its demultiplexer.
-    std::atomic<bool> gated{true};
-};
+/// A monotonic clock readable from any thread.
+using MonotonicClock = std::function<std::chrono::steady_clock::time_point()>;
 
-class TrackSource : public std::enable_shared_from_this<TrackSource> {
+class Producer : public std::enable_shared_from_this<Producer> {
 public:
-    TrackSource(std::string trackId, MediaKind kind, std::string logTag, MediaCounters& counters);
-    ~TrackSource();
+    Producer(std::string id, MediaKind kind, std::string logTag, MediaCounters& counters, MonotonicClock clock);
+    ~Producer();
+    Producer(const Producer&) = delete;
+    Producer& operator=(const Producer&) = delete;
 
-    const std::string& trackId() const { return trackId_; }
+    const std::string& id() const { return id_; }
     MediaKind kind() const { return kind_; }
 
     // ---- control thread
-    /// Media is flowing: caps of the publisher's stream (codec, payload type, ssrc).
+    /// Media is flowing: caps of the stream (codec, payload type, ssrc, extensions).
     void markReady(CapsPtr caps);
     bool ready() const { return caps_ != nullptr; }
-    /// Caps for a subscriber's SendPad and transceiver: codec fields and ssrc only.
     const GstCaps* caps() const { return caps_.get(); }
     /// Runs `fn` now if ready, else once markReady is called (never after close()).
     void whenReady(std::function<void()> fn);
-    void addOutlet(std::shared_ptr<Outlet> outlet);
-    void removeOutlet(const std::shared_ptr<Outlet>& outlet);
     void setMuted(bool muted);
-    /// The publisher left: no more packets, no more waiters.
+    /// The track is unpublished: no more packets, no more waiters, no consumers.
     void close();
+    bool closed() const { return closed_; }
+    /// Called by the Router: the consumers packets are handed to.
+    void addConsumer(std::shared_ptr<Consumer> consumer);
+    void removeConsumer(const std::shared_ptr<Consumer>& consumer);
+    std::size_t consumerCount() const;
 
     // ---- streaming threads
-    /// The pad keyframe requests are sent into (the publisher's webrtcbin src pad).
-    void setUpstreamPad(GstPad* pad);
+    /// Where keyframe requests go. Set when the stream arrives; any thread.
+    void setOrigin(std::shared_ptr<ProducerOrigin> origin);
     void forward(GstBuffer* buffer);
     void forwardList(GstBufferList* list);
     /// Throttled to one per 500 ms per track; `soon` (a receiver just became able to
     /// decode, or a packet was lost upstream) allows one every 320 ms, so several new
     /// receivers share one keyframe. For VP8, VP9, H264 and AV1 a request is owed until a
     /// keyframe passes: held back by the throttle or ignored by the publisher, it is sent
-    /// again (up to 10 times) from the forwarding thread.
+    /// again (up to 10 times) from forward().
     void requestKeyframe(bool soon = false);
 
     /// Called (on a streaming thread) when the audio level says the publisher started or
@@ -95,26 +93,28 @@ public:
     std::uint64_t gaps() const { return gaps_.load(std::memory_order_relaxed); }
 
 private:
-    using Outlets = std::vector<std::shared_ptr<Outlet>>;
-    std::shared_ptr<const Outlets> snapshot() const;
+    using Consumers = std::vector<std::shared_ptr<Consumer>>;
+    std::shared_ptr<const Consumers> snapshot() const;
     void trackAudioLevel(GstBuffer* buffer);
     /// Video, per packet: a gap in sequence numbers after the jitterbuffer is a packet
     /// lost for good upstream (subscribers cannot get it retransmitted: ask for a
     /// keyframe at once); a keyframe pays what is owed, else the request is sent again.
     void inspectVideo(GstBuffer* buffer);
     void sendKeyframeRequest(bool soon, bool retry);
+    std::int64_t nowUs() const;
 
-    const std::string trackId_;
+    const std::string id_;
     const MediaKind kind_;
     const std::string logTag_;
-    MediaCounters& counters_; // Owned by the WebrtcEngine, which outlives every source.
+    MediaCounters& counters_; // Owned by the engine, which outlives every producer.
+    const MonotonicClock clock_;
     CapsPtr caps_;                                  // control thread
     std::vector<std::function<void()>> waiters_;    // control thread
     bool closed_ = false;                           // control thread
 
     mutable std::mutex mutex_; // guards the two pointers below, never held while pushing
-    std::shared_ptr<const Outlets> outlets_ = std::make_shared<const Outlets>();
-    GstPtr<GstPad> upstreamPad_;
+    std::shared_ptr<const Consumers> consumers_ = std::make_shared<const Consumers>();
+    std::shared_ptr<ProducerOrigin> origin_;
 
     std::atomic<bool> muted_{false};
     std::atomic<int> audioLevelId_{0}; // RFC 6464 extension id in the publisher's packets; 0 = none
@@ -124,7 +124,7 @@ private:
     int loudRun_ = 0;  // consecutive packets louder than the speaking threshold
     int quietRun_ = 0; // consecutive packets quieter than the silence threshold
     int lastSeq_ = -1; // last video sequence number forwarded (streaming thread only)
-    std::atomic<std::int64_t> lastKeyframeRequest_{0}; // monotonic µs
+    std::atomic<std::int64_t> lastKeyframeRequest_{0}; // monotonic µs; 0 = never
     std::atomic<VideoCodec> codec_{VideoCodec::Unknown}; // set by markReady
     static constexpr int kWanted = 1, kWantedSoon = 2;
     std::atomic<int> keyframeWanted_{0}; // 0, kWanted or kWantedSoon: a keyframe is owed
@@ -133,14 +133,5 @@ private:
     std::atomic<std::uint64_t> keyframeRequests_{0};
     std::atomic<std::uint64_t> gaps_{0};
 };
-
-/// Copies only the fields a receiving transceiver needs from a publisher's stream caps.
-/// Format parameters the stream caps lack (webrtcbin 1.22 leaves out H264's
-/// profile-level-id) are taken from `offered`, what we offered the publisher for the
-/// same payload type.
-CapsPtr forwardingCaps(const GstCaps* streamCaps, const GstCaps* offered);
-
-/// True for the GstForceKeyUnit event a receiver's PLI/FIR becomes.
-bool isForceKeyUnit(GstEvent* event);
 
 } // namespace manifold::media
