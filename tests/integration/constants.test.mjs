@@ -164,7 +164,7 @@ describe('C++ (signalling/protocol, src/core, the session and server)', () => {
   });
 
   test('enum ErrorCode (Messages.hpp)', () => {
-    const [, body] = matchOne(messagesHpp, /enum class ErrorCode\s*:\s*int\s*\{([\s\S]*?)\};/, 'enum class ErrorCode');
+    const [, body] = matchOne(messagesHpp, /enum class ErrorCode\b[^{]*\{([\s\S]*?)\};/, 'enum class ErrorCode');
     const entries = matchAll(body.replace(/\/\/.*$/gm, ''), /(\w+)\s*=\s*(\d+)/g, 'ErrorCode enumerators');
     assertNone(diff('Messages.hpp enum ErrorCode',
         errors.map((e) => [e.name, e.code]), entries.map(([n, c]) => [n, Number(c)]),
