@@ -11,7 +11,8 @@ export const VERSION = '0.1.0';
 /** Protocol versions this client speaks. */
 export const PROTOCOL_VERSIONS = Object.freeze([1]);
 
-/** The server's error codes (signalling/protocol/Messages.hpp). */
+/** The server's error codes (signalling/protocol/constants.json, checked by
+ *  tests/integration/constants.test.mjs). */
 export const ErrorCode = Object.freeze({
   MalformedJson: 1001,
   InvalidMessage: 1002,

@@ -26,7 +26,8 @@ inline constexpr int kProtocolVersion = 1;
 using RequestId = std::int64_t;
 inline constexpr RequestId kMaxRequestId = (std::int64_t{1} << 53) - 1;
 
-/// Stable numeric error codes. Never renumber; add new codes at the end of a block.
+/// Stable numeric error codes. Never renumber; add new codes at the end of a block, and to
+/// constants.json (tests/integration/constants.test.mjs names every copy to update).
 enum class ErrorCode : int {
     // 1xxx: protocol
     MalformedJson = 1001,      // frame is not valid JSON / not a JSON object
@@ -196,7 +197,7 @@ struct ParticipantJoined {
 };
 struct ParticipantLeft {
     std::string participantId;
-    std::string reason; // "left", "disconnected", "kicked", "timeout"
+    std::string reason; // a leaveReason of constants.json: "left", "disconnected", ...
     bool operator==(const ParticipantLeft&) const = default;
 };
 struct TrackPublished {
@@ -227,7 +228,7 @@ struct Speaking {
     bool operator==(const Speaking&) const = default;
 };
 struct Disconnect {         // the server is about to close this connection
-    std::string reason;     // "shutdown", "kicked", "room-closed", "timeout", "protocol-error"
+    std::string reason;     // a disconnectReason of constants.json: "shutdown", "kicked", ...
     std::string message;    // human-readable
     bool operator==(const Disconnect&) const = default;
 };
