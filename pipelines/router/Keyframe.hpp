@@ -2,7 +2,7 @@
 //
 // What: reads the codec's payload descriptor (RFC 7741 for VP8, RFC 9628 for VP9,
 // RFC 6184 for H264, the AV1 RTP specification's aggregation header) of one packet's
-// payload and says whether it begins a frame a decoder can start from. The TrackSource
+// payload and says whether it begins a frame a decoder can start from. The Producer
 // uses it to know that a keyframe it asked the publisher for has come, and to ask again
 // when it has not (libwebrtc publishers ignore a request within 300 ms of the last one
 // they acted on).
