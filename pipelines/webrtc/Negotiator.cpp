@@ -172,15 +172,16 @@ void Negotiator::localDescriptionSet(const std::string& sdp, const std::string& 
     listener_.offerReady(negotiationId_, sdp);
 }
 
-std::string Negotiator::applyAnswer(std::uint64_t negotiationId, const std::string& sdp) {
+Status Negotiator::applyAnswer(std::uint64_t negotiationId, const std::string& sdp) {
     if (!offerInFlight_ || negotiationId != negotiationId_ || lastOffer_.empty() || !pendingAnswer_.empty())
-        return "no offer is waiting for this answer";
+        return Failure(Refusal::BadAnswer, "no offer is waiting for this answer");
     MLOG(Media, Log, "%sanswer %llu:\n%s", tag_.c_str(), static_cast<unsigned long long>(negotiationId), sdp.c_str());
     SdpPtr answer = parseSdp(sdp);
-    if (!answer) return "the answer is not SDP";
+    if (!answer) return Failure(Refusal::BadAnswer, "the answer is not SDP");
     SdpPtr offer = parseSdp(lastOffer_);
-    if (!offer) return "our own offer could not be read";
-    if (std::string problem = checkAnswer(offer.get(), answer.get()); !problem.empty()) return problem;
+    if (!offer) return Failure(Refusal::BadAnswer, "our own offer could not be read");
+    if (std::string problem = checkAnswer(offer.get(), answer.get()); !problem.empty())
+        return Failure(Refusal::BadAnswer, problem);
     answerTimer_.reset();
     pendingAnswer_ = sdp;
     GstWebRTCSessionDescription* description =
@@ -190,7 +191,7 @@ std::string Negotiator::applyAnswer(std::uint64_t negotiationId, const std::stri
     lastOperation_.reset(gst_promise_ref(promise));
     g_signal_emit_by_name(webrtc_, "set-remote-description", description, promise);
     gst_webrtc_session_description_free(description);
-    return "";
+    return std::nullopt;
 }
 
 void Negotiator::remoteDescriptionSet(const std::string& error) {
@@ -210,11 +211,12 @@ void Negotiator::remoteDescriptionSet(const std::string& error) {
     }
 }
 
-std::string Negotiator::addRemoteCandidate(int mlineIndex, const std::string& candidate) {
-    if (candidate.empty()) return ""; // end of candidates: nothing to do for webrtcbin 1.22
-    if (std::string problem = checkCandidate(mlineIndex, candidate, offerMlines_); !problem.empty()) return problem;
+Status Negotiator::addRemoteCandidate(int mlineIndex, const std::string& candidate) {
+    if (candidate.empty()) return std::nullopt; // end of candidates: nothing to do for webrtcbin 1.22
+    if (std::string problem = checkCandidate(mlineIndex, candidate, offerMlines_); !problem.empty())
+        return Failure(Refusal::BadCandidate, problem);
     g_signal_emit_by_name(webrtc_, "add-ice-candidate", guint(mlineIndex), candidate.c_str());
-    return "";
+    return std::nullopt;
 }
 
 } // namespace manifold::media

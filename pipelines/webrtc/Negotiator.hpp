@@ -24,8 +24,9 @@
 #include <memory>
 #include <string>
 
+#include "core/Result.hpp"
 #include "core/Scheduler.hpp"
-#include "pipelines/GstPtr.hpp"
+#include "pipelines/gst/GstPtr.hpp"
 #include "pipelines/webrtc/Workarounds.hpp"
 
 namespace manifold::media {
@@ -59,12 +60,12 @@ public:
 
     /// Something changed: an offer is made soon (after the one in flight is answered).
     void renegotiate();
-    /// Checks the client's answer to offer `negotiationId` and starts applying it.
-    /// Returns "" or what is wrong with it (then nothing changed: the offer still waits).
-    std::string applyAnswer(std::uint64_t negotiationId, const std::string& sdp);
-    /// Checks a trickled candidate of the client and hands it to webrtcbin. Returns "" or
-    /// what is wrong with it. "" as the candidate is the end of candidates.
-    std::string addRemoteCandidate(int mlineIndex, const std::string& candidate);
+    /// Checks the client's answer to offer `negotiationId` and starts applying it. A
+    /// BadAnswer failure says what is wrong with it (then the offer still waits).
+    Status applyAnswer(std::uint64_t negotiationId, const std::string& sdp);
+    /// Checks a trickled candidate of the client and hands it to webrtcbin; a
+    /// BadCandidate failure says what is wrong. "" as the candidate ends the candidates.
+    Status addRemoteCandidate(int mlineIndex, const std::string& candidate);
 
     bool offerInFlight() const { return offerInFlight_; }
     std::uint64_t negotiationId() const { return negotiationId_; }

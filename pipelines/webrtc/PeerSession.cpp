@@ -202,11 +202,11 @@ void PeerSession::answerApplied(std::uint64_t, const GstSDPMessage* answer) {
 
 void PeerSession::negotiationFailed(const std::string& reason) { failed(reason); }
 
-std::string PeerSession::applyAnswer(std::uint64_t negotiationId, const std::string& sdp) {
+Status PeerSession::applyAnswer(std::uint64_t negotiationId, const std::string& sdp) {
     return negotiator_->applyAnswer(negotiationId, sdp);
 }
 
-std::string PeerSession::addRemoteCandidate(int mlineIndex, const std::string&, const std::string& candidate) {
+Status PeerSession::addRemoteCandidate(int mlineIndex, const std::string&, const std::string& candidate) {
     return negotiator_->addRemoteCandidate(mlineIndex, candidate);
 }
 

@@ -23,7 +23,7 @@
 
 #include "core/MediaEngine.hpp"
 #include "core/Scheduler.hpp"
-#include "pipelines/GstPtr.hpp"
+#include "pipelines/gst/GstPtr.hpp"
 #include "pipelines/webrtc/Negotiator.hpp"
 #include "pipelines/webrtc/Posting.hpp"
 #include "pipelines/webrtc/Receiver.hpp"
@@ -47,8 +47,8 @@ public:
     void unsubscribe(const std::string& trackId) override;
     void setPaused(const std::string& trackId, bool paused) override;
     void setMuted(const std::string& trackId, bool muted) override;
-    std::string applyAnswer(std::uint64_t negotiationId, const std::string& sdp) override;
-    std::string addRemoteCandidate(int mlineIndex, const std::string& mid, const std::string& candidate) override;
+    Status applyAnswer(std::uint64_t negotiationId, const std::string& sdp) override;
+    Status addRemoteCandidate(int mlineIndex, const std::string& mid, const std::string& candidate) override;
 
     // Negotiator::Listener (the negotiator's steps; called only by it)
     bool prepareOffer() override;

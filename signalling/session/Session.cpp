@@ -31,6 +31,8 @@ ErrorCode toErrorCode(Refusal refusal) {
     case Refusal::NotOwner: return ErrorCode::PermissionDenied;
     case Refusal::ShuttingDown: return ErrorCode::ShuttingDown;
     case Refusal::MediaUnavailable: return ErrorCode::MediaUnavailable;
+    case Refusal::BadAnswer: return ErrorCode::NegotiationFailed;
+    case Refusal::BadCandidate: return ErrorCode::InvalidMessage;
     }
     return ErrorCode::InternalError;
 }
@@ -280,8 +282,8 @@ void Session::completeJoin(const Join& m, const AuthDecision& decision) {
     }
     auto joined = deps_.gateway.join(m.room, decision.identity, m.name, m.metadataJson,
                                      decision.grants, *this);
-    if (auto* refusal = std::get_if<Refusal>(&joined)) {
-        failRefusal(m.id, *refusal, "room '" + m.room + "'");
+    if (auto* refusal = std::get_if<Failure>(&joined)) {
+        failWith(m.id, *refusal, "room '" + m.room + "'");
         return;
     }
     participant_ = std::get<Participant*>(joined);
@@ -341,7 +343,7 @@ void Session::handle(const Publish& m) {
 
 void Session::completePublish(const Publish& m) {
     if (!media_) {
-        failRefusal(m.id, Refusal::MediaUnavailable, "publish");
+        failWith(m.id, Refusal::MediaUnavailable, "publish");
         return;
     }
     // The media session prepares to receive the track before the room announces it, so
@@ -352,8 +354,8 @@ void Session::completePublish(const Publish& m) {
         replied = true;
         media_->publish(track, m.codec);
     });
-    if (auto* refusal = std::get_if<Refusal>(&published)) {
-        if (!replied) failRefusal(m.id, *refusal, "publish");
+    if (auto* refusal = std::get_if<Failure>(&published)) {
+        if (!replied) failWith(m.id, *refusal, "publish");
         return;
     }
 }
@@ -361,8 +363,8 @@ void Session::completePublish(const Publish& m) {
 void Session::handle(const Unpublish& m) {
     if (!requireJoined(m.id)) return;
     auto result = deps_.gateway.unpublish(*participant_, m.trackId);
-    if (auto* refusal = std::get_if<Refusal>(&result)) {
-        failRefusal(m.id, *refusal, "track '" + m.trackId + "'");
+    if (auto* refusal = std::get_if<Failure>(&result)) {
+        failWith(m.id, *refusal, "track '" + m.trackId + "'");
         return;
     }
     if (media_) media_->unpublish(m.trackId);
@@ -406,7 +408,7 @@ void Session::handle(const Subscribe& m) {
         for (const std::string& id : ids) {
             auto [track, publisher] = room->findTrack(id);
             if (!track) {
-                failRefusal(m.id, Refusal::UnknownTrack, "track '" + id + "'");
+                failWith(m.id, Refusal::UnknownTrack, "track '" + id + "'");
                 return;
             }
             if (publisher == participant_) {
@@ -455,7 +457,7 @@ void Session::handle(const Unsubscribe& m) {
     }
     for (const std::string& id : m.trackIds) {
         if (!participant_->isSubscribed(id)) {
-            failRefusal(m.id, Refusal::UnknownTrack, "subscription to '" + id + "'");
+            failWith(m.id, Refusal::UnknownTrack, "subscription to '" + id + "'");
             return;
         }
     }
@@ -469,8 +471,8 @@ void Session::handle(const Unsubscribe& m) {
 void Session::handle(const Mute& m) {
     if (!requireJoined(m.id)) return;
     auto result = deps_.gateway.setMuted(*participant_, m.trackId, m.muted);
-    if (auto* refusal = std::get_if<Refusal>(&result)) {
-        failRefusal(m.id, *refusal, "track '" + m.trackId + "'");
+    if (auto* refusal = std::get_if<Failure>(&result)) {
+        failWith(m.id, *refusal, "track '" + m.trackId + "'");
         return;
     }
     if (media_) media_->setMuted(m.trackId, m.muted);
@@ -480,7 +482,7 @@ void Session::handle(const Mute& m) {
 void Session::handle(const Pause& m) {
     if (!requireJoined(m.id)) return;
     if (!participant_->isSubscribed(m.trackId)) {
-        failRefusal(m.id, Refusal::UnknownTrack, "subscription to '" + m.trackId + "'");
+        failWith(m.id, Refusal::UnknownTrack, "subscription to '" + m.trackId + "'");
         return;
     }
     if (media_) media_->setPaused(m.trackId, m.paused);
@@ -495,9 +497,8 @@ void Session::handle(const Answer& m) {
                          static_cast<unsigned long long>(m.negotiationId)));
         return;
     }
-    const std::string error = media_->applyAnswer(m.negotiationId, m.sdp);
-    if (!error.empty()) {
-        fail(m.id, ErrorCode::NegotiationFailed, "the answer could not be applied: " + error);
+    if (Status failure = media_->applyAnswer(m.negotiationId, m.sdp)) {
+        failWith(m.id, *failure, "answer");
         return;
     }
     offerOutstanding_ = false;
@@ -518,9 +519,8 @@ void Session::handle(const Candidate& m) {
                          static_cast<unsigned long long>(offeredNegotiation_)));
         return;
     }
-    if (const std::string error = media_->addRemoteCandidate(m.sdpMLineIndex, m.sdpMid, m.candidate);
-        !error.empty())
-        fail(std::nullopt, ErrorCode::InvalidMessage, "candidate not used: " + error);
+    if (Status failure = media_->addRemoteCandidate(m.sdpMLineIndex, m.sdpMid, m.candidate))
+        failWith(std::nullopt, *failure, "candidate");
 }
 
 void Session::handle(const Ping& m) { send(Pong{m.id}); }
@@ -644,9 +644,9 @@ void Session::fail(std::optional<RequestId> id, ErrorCode code, std::string mess
         disconnect("protocol-error", "too many invalid messages; the connection was closed", kClosePolicy);
 }
 
-void Session::failRefusal(RequestId id, Refusal refusal, const std::string& subject) {
+void Session::failWith(std::optional<RequestId> id, const Failure& failure, const std::string& subject) {
     std::string message;
-    switch (refusal) {
+    switch (failure.code) {
     case Refusal::RoomFull:
         message = subject + " is full (max-participants); try again later";
         break;
@@ -663,11 +663,17 @@ void Session::failRefusal(RequestId id, Refusal refusal, const std::string& subj
         message = "this gateway has no media plane, so " + subject +
                   " is not possible; it serves signalling only";
         break;
+    case Refusal::BadAnswer:
+        message = "the answer was not applied: " + failure.detail + "; the offer still waits for an answer";
+        break;
+    case Refusal::BadCandidate:
+        message = "the candidate was not used: " + failure.detail;
+        break;
     default:
-        message = subject + ": " + toString(refusal);
+        message = subject + ": " + toString(failure.code) + (failure.detail.empty() ? "" : " (" + failure.detail + ")");
         break;
     }
-    fail(id, toErrorCode(refusal), std::move(message));
+    fail(id, toErrorCode(failure.code), std::move(message));
 }
 
 } // namespace manifold::session

@@ -139,7 +139,8 @@ private:
 
     void send(protocol::ServerMessage message);
     void fail(std::optional<protocol::RequestId> id, protocol::ErrorCode code, std::string message);
-    void failRefusal(protocol::RequestId id, Refusal refusal, const std::string& subject);
+    /// The one place a control- or media-plane Failure becomes a protocol error.
+    void failWith(std::optional<protocol::RequestId> id, const Failure& failure, const std::string& subject);
     bool requireJoined(protocol::RequestId id);
 
     Config config_;

@@ -29,7 +29,7 @@ std::string Gateway::nextId(char prefix) {
     return std::string(1, prefix) + out;
 }
 
-std::variant<Participant*, Refusal> Gateway::join(const std::string& roomName, std::string identity,
+Result<Participant*> Gateway::join(const std::string& roomName, std::string identity,
                                                   std::string name, std::string metadataJson,
                                                   Grants grants, Participant::Listener& listener) {
     if (shuttingDown_) return Refusal::ShuttingDown;
@@ -143,7 +143,7 @@ void Gateway::eraseRoom(const std::string& name, const char* reason) {
     for (auto* o : observers_) o->onRoomClosed(name, reason);
 }
 
-std::variant<TrackInfo, Refusal> Gateway::publish(Participant& owner, MediaKind kind, std::string label,
+Result<TrackInfo> Gateway::publish(Participant& owner, MediaKind kind, std::string label,
                                                   const std::function<void(const TrackInfo&)>& beforeAnnounce) {
     Room* room = findRoom(owner.room());
     if (!room) return Refusal::UnknownParticipant;
@@ -154,7 +154,7 @@ std::variant<TrackInfo, Refusal> Gateway::publish(Participant& owner, MediaKind 
     return result;
 }
 
-std::variant<TrackInfo, Refusal> Gateway::unpublish(Participant& owner, const std::string& trackId) {
+Result<TrackInfo> Gateway::unpublish(Participant& owner, const std::string& trackId) {
     Room* room = findRoom(owner.room());
     if (!room) return Refusal::UnknownParticipant;
     auto result = room->unpublish(owner, trackId);
@@ -163,7 +163,7 @@ std::variant<TrackInfo, Refusal> Gateway::unpublish(Participant& owner, const st
     return result;
 }
 
-std::variant<TrackInfo, Refusal> Gateway::setMuted(Participant& owner, const std::string& trackId,
+Result<TrackInfo> Gateway::setMuted(Participant& owner, const std::string& trackId,
                                                    bool muted) {
     Room* room = findRoom(owner.room());
     if (!room) return Refusal::UnknownParticipant;

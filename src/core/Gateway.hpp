@@ -19,6 +19,7 @@
 #include "core/Participant.hpp"
 #include "core/Room.hpp"
 #include "core/Scheduler.hpp"
+#include "core/Result.hpp"
 #include "core/Types.hpp"
 
 namespace manifold {
@@ -58,7 +59,7 @@ public:
 
     /// Joins `room` (created if needed). On success the participant is in the room and
     /// everyone else was told.
-    std::variant<Participant*, Refusal> join(const std::string& room, std::string identity,
+    Result<Participant*> join(const std::string& room, std::string identity,
                                              std::string name, std::string metadataJson,
                                              Grants grants, Participant::Listener& listener);
     /// The participant leaves on its own (leave message, socket closed). Its listener is
@@ -73,10 +74,10 @@ public:
     bool shuttingDown() const { return shuttingDown_; }
 
     /// `beforeAnnounce`: see Room::publish.
-    std::variant<TrackInfo, Refusal> publish(Participant& owner, MediaKind kind, std::string label,
+    Result<TrackInfo> publish(Participant& owner, MediaKind kind, std::string label,
                                              const std::function<void(const TrackInfo&)>& beforeAnnounce = {});
-    std::variant<TrackInfo, Refusal> unpublish(Participant& owner, const std::string& trackId);
-    std::variant<TrackInfo, Refusal> setMuted(Participant& owner, const std::string& trackId,
+    Result<TrackInfo> unpublish(Participant& owner, const std::string& trackId);
+    Result<TrackInfo> setMuted(Participant& owner, const std::string& trackId,
                                               bool muted);
 
     void setSpeaking(Participant& owner, const std::string& trackId, bool speaking);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/Result.hpp"
 #include "core/Types.hpp"
 
 namespace manifold {
@@ -52,12 +53,11 @@ public:
     virtual void unsubscribe(const std::string& trackId) = 0;
     virtual void setPaused(const std::string& trackId, bool paused) = 0;
     virtual void setMuted(const std::string& trackId, bool muted) = 0;
-    /// Apply the client's answer to offer `negotiationId`. Returns "" or what is wrong
-    /// with it (then the offer still waits for a usable answer).
-    virtual std::string applyAnswer(std::uint64_t negotiationId, const std::string& sdp) = 0;
-    /// A trickled candidate of the client. Returns "" or what is wrong with it.
-    virtual std::string addRemoteCandidate(int mlineIndex, const std::string& mid,
-                                           const std::string& candidate) = 0;
+    /// Apply the client's answer to offer `negotiationId`. A Failure (BadAnswer) says
+    /// what is wrong with it; then the offer still waits for a usable answer.
+    virtual Status applyAnswer(std::uint64_t negotiationId, const std::string& sdp) = 0;
+    /// A trickled candidate of the client; a Failure (BadCandidate) says what is wrong.
+    virtual Status addRemoteCandidate(int mlineIndex, const std::string& mid, const std::string& candidate) = 0;
 };
 
 class MediaEngine {

@@ -72,7 +72,7 @@ std::unique_ptr<Participant> Room::remove(const std::string& participantId, Leav
     return gone;
 }
 
-std::variant<TrackInfo, Refusal> Room::publish(Participant& owner, std::string trackId,
+Result<TrackInfo> Room::publish(Participant& owner, std::string trackId,
                                                MediaKind kind, std::string label,
                                                std::size_t maxTracks,
                                                const std::function<void(const TrackInfo&)>& beforeAnnounce) {
@@ -86,7 +86,7 @@ std::variant<TrackInfo, Refusal> Room::publish(Participant& owner, std::string t
     return track;
 }
 
-std::variant<TrackInfo, Refusal> Room::unpublish(Participant& owner, const std::string& trackId) {
+Result<TrackInfo> Room::unpublish(Participant& owner, const std::string& trackId) {
     auto it = std::find_if(owner.tracks_.begin(), owner.tracks_.end(),
                            [&](const TrackInfo& t) { return t.id == trackId; });
     if (it == owner.tracks_.end()) return Refusal::UnknownTrack;
@@ -98,7 +98,7 @@ std::variant<TrackInfo, Refusal> Room::unpublish(Participant& owner, const std::
     return track;
 }
 
-std::variant<TrackInfo, Refusal> Room::setMuted(Participant& owner, const std::string& trackId,
+Result<TrackInfo> Room::setMuted(Participant& owner, const std::string& trackId,
                                                 bool muted) {
     TrackInfo* track = owner.findTrack(trackId);
     if (!track) return Refusal::UnknownTrack;
@@ -123,7 +123,7 @@ std::pair<const TrackInfo*, Participant*> Room::findTrack(const std::string& tra
     return {nullptr, nullptr};
 }
 
-std::optional<Refusal> Room::subscribe(Participant& subscriber, const std::string& trackId) {
+Status Room::subscribe(Participant& subscriber, const std::string& trackId) {
     auto [track, owner] = findTrack(trackId);
     if (!track) return Refusal::UnknownTrack;
     if (owner == &subscriber) return Refusal::NotOwner; // one's own track is not received back
@@ -131,7 +131,7 @@ std::optional<Refusal> Room::subscribe(Participant& subscriber, const std::strin
     return std::nullopt;
 }
 
-std::optional<Refusal> Room::unsubscribe(Participant& subscriber, const std::string& trackId) {
+Status Room::unsubscribe(Participant& subscriber, const std::string& trackId) {
     if (subscriber.subscriptions_.erase(trackId) == 0) return Refusal::UnknownTrack;
     return std::nullopt;
 }

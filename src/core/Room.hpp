@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/Participant.hpp"
+#include "core/Result.hpp"
 #include "core/Types.hpp"
 
 namespace manifold {
@@ -43,20 +44,20 @@ public:
 
     /// `beforeAnnounce` runs after the track exists and before anyone else hears of it
     /// (the publisher's media session prepares to receive it there).
-    std::variant<TrackInfo, Refusal> publish(Participant& owner, std::string trackId,
+    Result<TrackInfo> publish(Participant& owner, std::string trackId,
                                              MediaKind kind, std::string label,
                                              std::size_t maxTracks,
                                              const std::function<void(const TrackInfo&)>& beforeAnnounce = {});
-    std::variant<TrackInfo, Refusal> unpublish(Participant& owner, const std::string& trackId);
-    std::variant<TrackInfo, Refusal> setMuted(Participant& owner, const std::string& trackId,
+    Result<TrackInfo> unpublish(Participant& owner, const std::string& trackId);
+    Result<TrackInfo> setMuted(Participant& owner, const std::string& trackId,
                                               bool muted);
     /// Tells everyone, the publisher included.
     void setSpeaking(Participant& owner, const std::string& trackId, bool speaking);
 
     /// The track and its publisher, or {nullptr, nullptr}.
     std::pair<const TrackInfo*, Participant*> findTrack(const std::string& trackId) const;
-    std::optional<Refusal> subscribe(Participant& subscriber, const std::string& trackId);
-    std::optional<Refusal> unsubscribe(Participant& subscriber, const std::string& trackId);
+    Status subscribe(Participant& subscriber, const std::string& trackId);
+    Status unsubscribe(Participant& subscriber, const std::string& trackId);
 
 private:
     /// Calls `fn(listener)` for every participant but `except`. Iterates over a snapshot

@@ -33,6 +33,8 @@ const char* toString(Refusal refusal) {
     case Refusal::NotOwner: return "not-owner";
     case Refusal::ShuttingDown: return "shutting-down";
     case Refusal::MediaUnavailable: return "media-unavailable";
+    case Refusal::BadAnswer: return "bad-answer";
+    case Refusal::BadCandidate: return "bad-candidate";
     }
     return "unknown";
 }

@@ -64,7 +64,7 @@ struct MidMapping {
 enum class LeaveReason { Left, Disconnected, Kicked, Timeout, RoomClosed, Shutdown, MediaFailed };
 const char* toString(LeaveReason reason);
 
-/// Why the control layer refused a request.
+/// Why the control or media plane refused a request (Result.hpp carries it with a detail).
 enum class Refusal {
     RoomFull,
     TooManyRooms,
@@ -74,6 +74,8 @@ enum class Refusal {
     NotOwner,
     ShuttingDown,
     MediaUnavailable,
+    BadAnswer,    // the client's SDP answer is not one to our offer
+    BadCandidate, // a trickled ICE candidate is malformed or names no m-line
 };
 const char* toString(Refusal refusal);
 

@@ -86,11 +86,11 @@ TEST(Gateway, Limits) {
     joinOk(g, "r", "a", a);
     joinOk(g, "r", "b", b);
     auto full = g.join("r", "c", "c", "", Grants::all(), c);
-    ASSERT_TRUE(std::holds_alternative<Refusal>(full));
-    EXPECT_EQ(std::get<Refusal>(full), Refusal::RoomFull);
+    ASSERT_TRUE(std::holds_alternative<Failure>(full));
+    EXPECT_EQ(std::get<Failure>(full).code, Refusal::RoomFull);
     auto rooms = g.join("other", "d", "d", "", Grants::all(), d);
-    ASSERT_TRUE(std::holds_alternative<Refusal>(rooms));
-    EXPECT_EQ(std::get<Refusal>(rooms), Refusal::TooManyRooms);
+    ASSERT_TRUE(std::holds_alternative<Failure>(rooms));
+    EXPECT_EQ(std::get<Failure>(rooms).code, Refusal::TooManyRooms);
 }
 
 TEST(Gateway, OthersHearJoinsLeavesAndTracks) {
@@ -139,11 +139,11 @@ TEST(Gateway, TrackLimitAndUnknownTrack) {
     Participant* pa = joinOk(g, "r", "alice", a);
     ASSERT_TRUE(std::holds_alternative<TrackInfo>(g.publish(*pa, MediaKind::Audio, "mic")));
     auto second = g.publish(*pa, MediaKind::Video, "cam");
-    ASSERT_TRUE(std::holds_alternative<Refusal>(second));
-    EXPECT_EQ(std::get<Refusal>(second), Refusal::TooManyTracks);
+    ASSERT_TRUE(std::holds_alternative<Failure>(second));
+    EXPECT_EQ(std::get<Failure>(second).code, Refusal::TooManyTracks);
     auto unknown = g.unpublish(*pa, "T-nope");
-    ASSERT_TRUE(std::holds_alternative<Refusal>(unknown));
-    EXPECT_EQ(std::get<Refusal>(unknown), Refusal::UnknownTrack);
+    ASSERT_TRUE(std::holds_alternative<Failure>(unknown));
+    EXPECT_EQ(std::get<Failure>(unknown).code, Refusal::UnknownTrack);
 }
 
 TEST(Gateway, SubscriptionsFollowTracks) {
@@ -182,6 +182,6 @@ TEST(Gateway, KickCloseAndShutdownTellTheRemoved) {
     EXPECT_EQ(g.roomCount(), 0u);
     Recorder d;
     auto late = g.join("t", "dave", "dave", "", Grants::all(), d);
-    ASSERT_TRUE(std::holds_alternative<Refusal>(late));
-    EXPECT_EQ(std::get<Refusal>(late), Refusal::ShuttingDown);
+    ASSERT_TRUE(std::holds_alternative<Failure>(late));
+    EXPECT_EQ(std::get<Failure>(late).code, Refusal::ShuttingDown);
 }

@@ -74,13 +74,15 @@ struct FakeMediaSession final : MediaSession {
     void unsubscribe(const std::string& id) override { calls.push_back("unsubscribe:" + id); }
     void setPaused(const std::string& id, bool p) override { calls.push_back("pause:" + id + (p ? ":1" : ":0")); }
     void setMuted(const std::string& id, bool m) override { calls.push_back("mute:" + id + (m ? ":1" : ":0")); }
-    std::string applyAnswer(std::uint64_t n, const std::string& sdp) override {
+    Status applyAnswer(std::uint64_t n, const std::string& sdp) override {
         calls.push_back("answer:" + std::to_string(n));
-        return sdp == "bad" ? "unparsable SDP" : "";
+        if (sdp == "bad") return Failure(Refusal::BadAnswer, "unparsable SDP");
+        return std::nullopt;
     }
-    std::string addRemoteCandidate(int, const std::string&, const std::string& c) override {
+    Status addRemoteCandidate(int, const std::string&, const std::string& c) override {
         calls.push_back("candidate:" + c);
-        return c == "bad" ? "not a candidate" : "";
+        if (c == "bad") return Failure(Refusal::BadCandidate, "not a candidate");
+        return std::nullopt;
     }
     void offer(std::vector<MidMapping> mids) { listener.onLocalOffer(++negotiation, "v=0 fake", mids); }
 
