@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "core/Types.hpp"
-#include "pipelines/GstPtr.hpp"
+#include "pipelines/gst/GstPtr.hpp"
 #include "pipelines/router/Endpoints.hpp"
 #include "pipelines/router/Keyframe.hpp"
 

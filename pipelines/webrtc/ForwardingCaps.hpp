@@ -8,7 +8,7 @@
 
 #include <gst/gst.h>
 
-#include "pipelines/GstPtr.hpp"
+#include "pipelines/gst/GstPtr.hpp"
 
 namespace manifold::media {
 

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "core/Types.hpp"
-#include "pipelines/GstPtr.hpp"
+#include "pipelines/gst/GstPtr.hpp"
 
 namespace manifold::media {
 

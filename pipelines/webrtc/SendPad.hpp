@@ -22,7 +22,7 @@
 #include <mutex>
 #include <string>
 
-#include "pipelines/GstPtr.hpp"
+#include "pipelines/gst/GstPtr.hpp"
 #include "pipelines/router/Endpoints.hpp"
 
 namespace manifold::media {

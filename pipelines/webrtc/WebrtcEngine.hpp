@@ -22,7 +22,7 @@
 
 #include "core/MediaEngine.hpp"
 #include "core/Scheduler.hpp"
-#include "pipelines/GstPtr.hpp"
+#include "pipelines/gst/GstPtr.hpp"
 #include "pipelines/router/Producer.hpp"
 
 namespace manifold::media {

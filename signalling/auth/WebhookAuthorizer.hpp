@@ -19,7 +19,7 @@
 #include <string>
 
 #include "signalling/auth/Authorizer.hpp"
-#include "signalling/auth/HttpPoster.hpp"
+#include "signalling/http/HttpPoster.hpp"
 
 namespace manifold::auth {
 

@@ -1,4 +1,4 @@
-#include "signalling/auth/EventNotifier.hpp"
+#include "signalling/events/EventNotifier.hpp"
 
 #include "core/Log.hpp"
 

@@ -17,7 +17,7 @@
 #include <deque>
 #include <string>
 
-#include "signalling/auth/HttpPoster.hpp"
+#include "signalling/http/HttpPoster.hpp"
 #include "signalling/protocol/Codec.hpp"
 
 namespace manifold::auth {

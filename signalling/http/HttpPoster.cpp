@@ -1,4 +1,4 @@
-#include "signalling/auth/HttpPoster.hpp"
+#include "signalling/http/HttpPoster.hpp"
 
 #include "core/Log.hpp"
 

@@ -13,7 +13,7 @@
 #include "core/Gateway.hpp"
 #include "core/Log.hpp"
 #include "signalling/auth/AllowAllAuthorizer.hpp"
-#include "signalling/auth/EventNotifier.hpp"
+#include "signalling/events/EventNotifier.hpp"
 #include "signalling/auth/JwtAuthorizer.hpp"
 #include "signalling/auth/WebhookAuthorizer.hpp"
 #include "signalling/server/HttpServer.hpp"

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "core/Gateway.hpp"
-#include "signalling/auth/EventNotifier.hpp"
+#include "signalling/events/EventNotifier.hpp"
 
 namespace manifold::app {
 

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "TestHttpServer.hpp"
-#include "signalling/auth/EventNotifier.hpp"
+#include "signalling/events/EventNotifier.hpp"
 
 namespace manifold::auth {
 namespace {

@@ -17,7 +17,7 @@
 #include <memory>
 #include <vector>
 
-#include "pipelines/GstPtr.hpp"
+#include "pipelines/gst/GstPtr.hpp"
 #include "pipelines/router/Endpoints.hpp"
 #include "pipelines/router/Producer.hpp"
 
