@@ -55,7 +55,10 @@ GstPadProbeReturn onFirstJitterBufferPacket(GstPad* pad, GstPadProbeInfo* info, 
     const gboolean nack = decision.engine->isVideoPayload(pt);
     GstElement* jitterbuffer = gst_pad_get_parent_element(pad);
     if (jitterbuffer) {
-        g_object_set(jitterbuffer, "do-retransmission", nack, nullptr);
+        // Every packet a jitterbuffer drops on arrival is posted on the bus, counted and
+        // logged by PeerSession (onElementMessage).
+        g_object_set(jitterbuffer, "do-retransmission", nack, "post-drop-messages", TRUE, "drop-messages-interval",
+                     0u, nullptr);
         gst_object_unref(jitterbuffer);
     }
     MLOG(Media, Debug, "%sreceived stream ssrc %u pt %d: NACK %s", decision.tag.c_str(), ssrc, pt, nack ? "on" : "off");
