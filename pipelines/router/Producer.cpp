@@ -165,6 +165,8 @@ void Producer::forward(GstBuffer* buffer) {
         GstBuffer* copy = gst_buffer_copy_region(buffer, GstBufferCopyFlags(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_MEMORY), 0, -1);
         if (consumer->sink()->push(copy) == GST_FLOW_OK) // takes the copy
             counters_.packetsForwarded.fetch_add(1, std::memory_order_relaxed);
+        else
+            counters_.forwardRefused.fetch_add(1, std::memory_order_relaxed);
     }
 }
 

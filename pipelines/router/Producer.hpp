@@ -41,6 +41,8 @@ struct MediaCounters {
     std::atomic<std::uint64_t> packetsForwarded{0}; // copies handed to subscribers
     std::atomic<std::uint64_t> keyframeRequests{0}; // FIRs sent to publishers
     std::atomic<std::uint64_t> upstreamGaps{0};     // video packets lost for good before the fan-out
+    std::atomic<std::uint64_t> jitterBufferDrops{0}; // packets a publisher's jitterbuffer dropped on arrival
+    std::atomic<std::uint64_t> forwardRefused{0};    // copies a subscriber's input refused (flushing, unlinked)
 };
 
 /// A monotonic clock readable from any thread.

@@ -1,5 +1,6 @@
 #include "pipelines/webrtc/PeerSession.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/Log.hpp"
@@ -257,6 +258,10 @@ gboolean PeerSession::onBusMessage(GstBus*, GstMessage* message, gpointer data) 
     if (!alive) return G_SOURCE_REMOVE;
     PeerSession& self = **alive;
     const GstMessageType type = GST_MESSAGE_TYPE(message);
+    if (type == GST_MESSAGE_ELEMENT) {
+        self.onElementMessage(message);
+        return G_SOURCE_CONTINUE;
+    }
     if (type != GST_MESSAGE_ERROR && type != GST_MESSAGE_WARNING) return G_SOURCE_CONTINUE;
     GError* error = nullptr;
     gchar* debug = nullptr;
@@ -272,6 +277,21 @@ gboolean PeerSession::onBusMessage(GstBus*, GstMessage* message, gpointer data) 
     // An element that posted an ERROR has stopped: this participant's media cannot go on.
     if (type == GST_MESSAGE_ERROR) self.failed("media error in " + what); // may destroy self
     return G_SOURCE_CONTINUE;
+}
+
+void PeerSession::onElementMessage(GstMessage* message) {
+    // A publisher stream's jitterbuffer dropped a packet that did arrive (Workarounds.hpp, 1).
+    const GstStructure* s = gst_message_get_structure(message);
+    if (!s || !gst_structure_has_name(s, "drop-msg")) return;
+    guint seqnum = 0, tooLate = 0, onLatency = 0;
+    gst_structure_get_uint(s, "seqnum", &seqnum);
+    gst_structure_get_uint(s, "num-too-late", &tooLate);
+    gst_structure_get_uint(s, "num-drop-on-latency", &onLatency);
+    const char* reason = gst_structure_get_string(s, "reason");
+    // One message per drop (drop-messages-interval 0); the counts say how many it stands for.
+    engine_.counters().jitterBufferDrops.fetch_add(std::max(1u, tooLate + onLatency), std::memory_order_relaxed);
+    MLOG(Media, Log, "%s%s dropped RTP #%u (%s)", tag().c_str(), GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), seqnum,
+         reason ? reason : "?");
 }
 
 void PeerSession::failed(const std::string& reason) {

@@ -5,7 +5,8 @@
 // own one concern: the Receiver (published tracks → producers), the Sender (consumers →
 // send slots) and the Negotiator (offers and answers; the server always offers). It
 // turns webrtcbin's signals and bus messages into Listener calls: an ICE or DTLS failure,
-// a bus ERROR or a failed state change is a media failure of this session.
+// a bus ERROR or a failed state change is a media failure of this session; a
+// jitterbuffer's drop message (a packet dropped on arrival) is counted for /metrics.
 // Threads: public methods and Listener calls on the control thread. webrtcbin signals
 // arrive on GStreamer threads; they copy what they need and post to the control thread
 // with a weak token, never touching state directly.
@@ -65,6 +66,9 @@ private:
     /// again in 20 ms while webrtcbin still blocks a sink pad.
     void openConsumers();
     void failed(const std::string& reason);
+    /// An element message from the bus: a jitterbuffer's drop-msg is counted in /metrics
+    /// (manifold_rtp_jitterbuffer_dropped_total) and logged at Log level.
+    void onElementMessage(GstMessage* message);
     std::string tag() const;
 
     // GStreamer-thread trampolines (noexcept: copy, post, return).

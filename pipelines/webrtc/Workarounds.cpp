@@ -55,7 +55,15 @@ GstPadProbeReturn onFirstJitterBufferPacket(GstPad* pad, GstPadProbeInfo* info, 
     const gboolean nack = decision.engine->isVideoPayload(pt);
     GstElement* jitterbuffer = gst_pad_get_parent_element(pad);
     if (jitterbuffer) {
-        g_object_set(jitterbuffer, "do-retransmission", nack, nullptr);
+        // NACK only for gaps. With rtx-next-seqnum (the default) the jitterbuffer also
+        // expects the next packet one packet spacing after each one, NACKs it when it is
+        // late and declares it lost about a latency later; a publisher that pauses that
+        // long between frames (an encoder skipping frames, a pacer holding a burst) had
+        // the next packet dropped on arrival as too late: lost for every subscriber, and
+        // never in their RTX history. Every packet a jitterbuffer drops on arrival is
+        // posted on the bus, counted and logged by PeerSession (onElementMessage).
+        g_object_set(jitterbuffer, "do-retransmission", nack, "rtx-next-seqnum", FALSE, "post-drop-messages", TRUE,
+                     "drop-messages-interval", 0u, nullptr);
         gst_object_unref(jitterbuffer);
     }
     MLOG(Media, Debug, "%sreceived stream ssrc %u pt %d: NACK %s", decision.tag.c_str(), ssrc, pt, nack ? "on" : "off");

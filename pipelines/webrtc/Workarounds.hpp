@@ -6,6 +6,9 @@
 //  1. NACK decided per bundle, not per stream (decideNackPerStream): webrtcbin's
 //     new-jitterbuffer handler walks every SSRC of the transport and keeps the setting
 //     of the last transceiver it finds, so an Opus m-line switched NACK off for video.
+//     The same decision turns rtpjitterbuffer's rtx-next-seqnum off (NACK gaps only): it
+//     gave up on the next packet a latency after the last one, so the first packet
+//     after a publisher's pause was dropped as too late, for every subscriber.
 //  2. A new random RTX SSRC in every offer (RtxSsrcKeeper): libwebrtc keeps the first
 //     one announced and rtprtxsend picks its RTX SSRC from whatever map webrtcbin last
 //     set; we keep the first announced one in our offers and in rtprtxsend.
@@ -51,7 +54,9 @@ class WebrtcEngine;
 
 /// 1. Connects to rtpbin's new-jitterbuffer (after webrtcbin's own handler, so this
 /// decision holds): NACK on for the video payload types offered to publishers, off for
-/// the rest, decided at each stream's first packet.
+/// the rest, decided at each stream's first packet; NACKs for gaps only (rtx-next-seqnum
+/// off); every packet the jitterbuffer drops on arrival posted as a `drop-msg` element
+/// message on the pipeline's bus.
 void decideNackPerStream(GstElement* rtpbin, const WebrtcEngine& engine, const std::string& logTag);
 
 /// 2.

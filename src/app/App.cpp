@@ -130,7 +130,9 @@ int App::run() {
                    server::metricFamily("manifold_rtp_packets_received_total", "counter", "RTP packets received from publishers.", double(c.packetsIn.load())) +
                    server::metricFamily("manifold_rtp_packets_forwarded_total", "counter", "RTP packets forwarded to subscribers.", double(c.packetsForwarded.load())) +
                    server::metricFamily("manifold_keyframe_requests_total", "counter", "Keyframe requests (FIR) sent to publishers.", double(c.keyframeRequests.load())) +
-                   server::metricFamily("manifold_rtp_upstream_gaps_total", "counter", "Video packets lost for good before the fan-out (each answered with a keyframe request).", double(c.upstreamGaps.load()));
+                   server::metricFamily("manifold_rtp_upstream_gaps_total", "counter", "Video packets lost for good before the fan-out (each answered with a keyframe request).", double(c.upstreamGaps.load())) +
+                   server::metricFamily("manifold_rtp_jitterbuffer_dropped_total", "counter", "RTP packets that reached a publisher stream's jitterbuffer and were dropped there (too late: it had given up on them).", double(c.jitterBufferDrops.load())) +
+                   server::metricFamily("manifold_rtp_forward_refused_total", "counter", "RTP packet copies a subscriber's webrtcbin refused (an input being re-linked or going away).", double(c.forwardRefused.load()));
         });
     }
     if (notifier_) {
