@@ -171,7 +171,8 @@ std::variant<Frame, DecodeError> openFrame(std::string_view text) {
                            "frame is larger than " + std::to_string(kMaxFrameBytes) + " bytes"};
     std::string problem;
     Frame frame;
-    frame.root = json::parseJson(text, problem);
+    std::optional<json::NulString> nul;
+    frame.root = json::parseJson(text, problem, nul);
     if (!frame.root)
         return DecodeError{ErrorCode::MalformedJson, std::nullopt,
                            "frame is not valid JSON: " + problem};
@@ -188,6 +189,23 @@ std::variant<Frame, DecodeError> openFrame(std::string_view text) {
         return DecodeError{ErrorCode::InvalidMessage, frame.id, "type must be a string"};
     if (!json::stringValue(type, {0, 64}, frame.type))
         return DecodeError{ErrorCode::UnknownType, frame.id, "unknown message type (too long)"};
+    if (nul) {
+        // Checked before dispatch: json-glib cut the string at the \u0000, so even "type"
+        // may read as another message's name.
+        std::optional<RequestId> id = frame.id;
+        if (nul->memberName || frame.type == kTypeName<Candidate>)
+            id.reset();
+        const bool inType = !nul->memberName && nul->path == "type";
+        const std::string prefix = inType ? "" : frame.type;
+        std::string where = prefix;
+        if (!nul->path.empty())
+            where += (where.empty() ? "" : ".") + nul->path;
+        const std::string message =
+            nul->memberName ? (where.empty() ? "a member name" : "a member name of " + where) +
+                                  " contains \\u0000, which the protocol does not allow"
+                            : where + " must not contain \\u0000";
+        return DecodeError{ErrorCode::InvalidMessage, id, message};
+    }
     return frame;
 }
 

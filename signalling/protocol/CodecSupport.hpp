@@ -133,7 +133,10 @@ struct Frame {
 };
 
 /// Parses `text` as a frame: too large -> MessageTooLarge; not JSON or not an object ->
-/// MalformedJson; "type" missing or not a string -> InvalidMessage.
+/// MalformedJson; "type" missing or not a string -> InvalidMessage; a string holding
+/// \u0000 (valid JSON, but banned by the protocol) -> InvalidMessage naming the field,
+/// with the frame's id (none for a candidate, or when the \u0000 is in a member name,
+/// which json-glib would have cut and possibly merged with another member).
 std::variant<Frame, DecodeError> openFrame(std::string_view text);
 
 /// An UnknownType DecodeError naming the frame's type.

@@ -10,6 +10,19 @@
 namespace manifold::protocol::json {
 
 NodePtr parseJson(std::string_view text, std::string& problem) {
+    std::optional<NulString> nul;
+    NodePtr root = parseJson(text, problem, nul);
+    if (root && nul) {
+        const std::string where = nul->path.empty() ? "the top level" : nul->path;
+        problem = std::string("\\u0000 is not allowed in strings (") +
+                  (nul->memberName ? "a member name in " : "") + where + ")";
+        return nullptr;
+    }
+    return root;
+}
+
+NodePtr parseJson(std::string_view text, std::string& problem, std::optional<NulString>& nul) {
+    nul.reset();
     const char* end = nullptr;
     if (!g_utf8_validate_len(text.data(), text.size(), &end)) {
         problem = "invalid UTF-8 at byte " + std::to_string(end - text.data());
@@ -20,6 +33,7 @@ NodePtr parseJson(std::string_view text, std::string& problem) {
         problem = std::move(syntax.problem);
         return nullptr;
     }
+    nul = std::move(syntax.nul);
     // Integer literals too long for int64 are handed to json-glib as doubles ("…0.0"), so
     // range checks reject them instead of reading a silently wrapped integer.
     std::string rewritten;
@@ -40,14 +54,46 @@ NodePtr parseJson(std::string_view text, std::string& problem) {
                                     &rawError)) {
         ErrorPtr error(rawError);
         problem = error ? error->message : "json-glib could not parse it";
+        nul.reset();
         return nullptr;
     }
     JsonNode* root = json_parser_get_root(parser.get());
     if (root == nullptr) {
         problem = "empty input";
+        nul.reset();
         return nullptr;
     }
     return NodePtr(json_node_ref(root));
+}
+
+bool numbersFinite(JsonNode* node) {
+    if (node == nullptr)
+        return true;
+    switch (json_node_get_node_type(node)) {
+    case JSON_NODE_OBJECT: {
+        JsonObjectIter iter;
+        json_object_iter_init(&iter, json_node_get_object(node));
+        const char* name = nullptr;
+        JsonNode* member = nullptr;
+        while (json_object_iter_next(&iter, &name, &member))
+            if (!numbersFinite(member))
+                return false;
+        return true;
+    }
+    case JSON_NODE_ARRAY: {
+        JsonArray* array = json_node_get_array(node);
+        const guint length = json_array_get_length(array);
+        for (guint i = 0; i < length; ++i)
+            if (!numbersFinite(json_array_get_element(array, i)))
+                return false;
+        return true;
+    }
+    case JSON_NODE_VALUE:
+        return json_node_get_value_type(node) != G_TYPE_DOUBLE || std::isfinite(json_node_get_double(node));
+    case JSON_NODE_NULL:
+        return true;
+    }
+    return true;
 }
 
 namespace {
@@ -82,7 +128,7 @@ void writeString(std::string& out, const char* text) {
 // invalid "1e+57.0").
 void writeDouble(std::string& out, double value) {
     if (!std::isfinite(value)) {
-        out += "null"; // cannot come from a parsed document
+        out += "null"; // callers refuse such trees first (numbersFinite)
         return;
     }
     char text[G_ASCII_DTOSTR_BUF_SIZE];

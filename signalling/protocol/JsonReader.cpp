@@ -233,6 +233,8 @@ void JsonReader::optionalObjectText(const char* key, std::string& out, std::size
         return;
     if (!JSON_NODE_HOLDS_OBJECT(node))
         return fail(field(key) + " must be a JSON object");
+    if (!numbersFinite(node))
+        return fail(field(key) + " must not hold numbers beyond the range of a double (about 1.8e308)");
     std::string text = toJsonText(node);
     if (text.size() > maxBytes)
         return fail(field(key) + " must be at most " + std::to_string(maxBytes) +

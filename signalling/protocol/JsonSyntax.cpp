@@ -1,10 +1,9 @@
 // JsonSyntax.cpp — see JsonSyntax.hpp.
 #include "signalling/protocol/JsonSyntax.hpp"
 
-#include <cmath>
+#include <algorithm>
 #include <string>
-
-#include <glib.h>
+#include <vector>
 
 namespace manifold::protocol::json {
 namespace {
@@ -44,7 +43,7 @@ public:
                 if (c == '{' || c == '[') {
                     if (stack_.size() >= maxDepth_)
                         return fail("nesting deeper than " + std::to_string(maxDepth_) + " levels");
-                    stack_.push_back(c);
+                    stack_.push_back(Level{c, 0, {}});
                     ++pos_;
                     state = c == '{' ? State::KeyOrClose : State::ValueOrClose;
                 } else {
@@ -61,13 +60,16 @@ public:
                     break;
                 }
                 [[fallthrough]];
-            case State::Key:
+            case State::Key: {
                 if (c != '"')
                     return fail("expected a string key");
-                if (!scanString())
+                const std::size_t start = pos_;
+                if (!scanString(true))
                     return std::move(result_);
+                stack_.back().key = text_.substr(start + 1, pos_ - start - 2);
                 state = State::Colon;
                 break;
+            }
             case State::Colon:
                 if (c != ':')
                     return fail("expected ':'");
@@ -75,9 +77,11 @@ public:
                 state = State::Value;
                 break;
             case State::After: {
-                const char open = stack_.back();
+                const char open = stack_.back().open;
                 if (c == ',') {
                     ++pos_;
+                    if (open == '[')
+                        ++stack_.back().index;
                     state = open == '{' ? State::Key : State::Value;
                 } else if (c == (open == '{' ? '}' : ']')) {
                     ++pos_;
@@ -101,6 +105,7 @@ private:
         result_.ok = false;
         result_.problem = std::move(what) + " at byte " + std::to_string(pos_);
         result_.longIntegerEnds.clear();
+        result_.nul.reset();
         return false;
     }
     SyntaxCheck fail(std::string what) {
@@ -120,7 +125,7 @@ private:
     bool scanScalar() {
         const char c = text_[pos_];
         if (c == '"')
-            return scanString();
+            return scanString(false);
         if (c == '-' || (c >= '0' && c <= '9'))
             return scanNumber();
         for (std::string_view word : {std::string_view("true"), std::string_view("false"),
@@ -155,7 +160,33 @@ private:
         return unit;
     }
 
-    bool scanString() {
+    // Records the first string holding \u0000 (a member name when `key`), with its path.
+    void noteNul(bool key) {
+        if (result_.nul)
+            return;
+        NulString nul;
+        nul.memberName = key;
+        // A member name belongs to the innermost object itself; a value to that object's
+        // current member (or the array's current element).
+        const std::size_t levels = key ? stack_.size() - 1 : stack_.size();
+        for (std::size_t i = 0; i < levels; ++i) {
+            const Level& level = stack_[i];
+            if (level.open == '[') {
+                nul.path += "[" + std::to_string(level.index) + "]";
+                continue;
+            }
+            std::size_t cut = std::min<std::size_t>(level.key.size(), 64);
+            while (cut > 0 && cut < level.key.size() &&
+                   (static_cast<unsigned char>(level.key[cut]) & 0xC0) == 0x80)
+                --cut; // keep UTF-8 whole
+            if (!nul.path.empty())
+                nul.path += '.';
+            nul.path.append(level.key.substr(0, cut));
+        }
+        result_.nul = std::move(nul);
+    }
+
+    bool scanString(bool key) {
         ++pos_; // opening quote
         while (pos_ < text_.size()) {
             const unsigned char c = static_cast<unsigned char>(text_[pos_]);
@@ -183,7 +214,8 @@ private:
             if (unit < 0)
                 return failScan("invalid \\u escape in string");
             if (unit == 0)
-                return failScan("\\u0000 is not allowed in strings");
+                noteNul(key); // valid JSON; json-glib would cut the string here
+
             if (unit >= 0xDC00 && unit <= 0xDFFF)
                 return failScan("lone low surrogate in string");
             if (unit >= 0xD800 && unit <= 0xDBFF) {
@@ -203,7 +235,6 @@ private:
     }
 
     bool scanNumber() {
-        const std::size_t start = pos_;
         if (text_[pos_] == '-')
             ++pos_;
         const std::size_t digitsStart = pos_;
@@ -228,13 +259,10 @@ private:
             if (!scanDigits())
                 return failScan("invalid number");
         }
-        if (integral && integerDigits < 19)
-            return true; // fits int64: json-glib reads it exactly
-        const std::string literal(text_.substr(start, pos_ - start));
-        const double value = g_ascii_strtod(literal.c_str(), nullptr);
-        if (!std::isfinite(value))
-            return failScan("number out of range");
-        if (integral)
+        // Any size is valid JSON. Integers that may not fit int64 go to json-glib as
+        // doubles; beyond a double's range json-glib reads +-infinity, which no range
+        // check accepts.
+        if (integral && integerDigits >= 19)
             result_.longIntegerEnds.push_back(pos_);
         return true;
     }
@@ -242,7 +270,12 @@ private:
     std::string_view text_;
     std::size_t maxDepth_;
     std::size_t pos_ = 0;
-    std::string stack_; // open containers, '{' or '['
+    struct Level {
+        char open;             // '{' or '['
+        std::size_t index;     // array: the current element
+        std::string_view key;  // object: the current member name, as written
+    };
+    std::vector<Level> stack_; // open containers
     SyntaxCheck result_;
 };
 

@@ -9,6 +9,7 @@
 
 #include "core/Log.hpp"
 #include "signalling/protocol/Codec.hpp"
+#include "signalling/server/ConnectionGuard.hpp"
 #include "signalling/server/Metrics.hpp"
 
 namespace manifold::server {
@@ -191,25 +192,22 @@ HttpServer::~HttpServer() {
     *alive_ = false;
     connections_.clear();
     if (server_) soup_server_disconnect(server_.get());
+    guard_.reset(); // closes what libsoup let go of last (WebSockets, refused requests)
 }
 
 bool HttpServer::start(std::string& error) {
     server_ = adopt(soup_server_new("server-header", ("manifold/" MANIFOLD_VERSION " "), nullptr));
-    SoupServerListenOptions options = SoupServerListenOptions(0);
+    GObjectPtr<GTlsCertificate> certificate;
     if (!config_.tlsCertificate.empty()) {
         GError* err = nullptr;
-        GTlsCertificate* cert = g_tls_certificate_new_from_files(config_.tlsCertificate.c_str(),
-                                                                 config_.tlsKey.c_str(), &err);
-        if (!cert) {
+        certificate = adopt(g_tls_certificate_new_from_files(config_.tlsCertificate.c_str(), config_.tlsKey.c_str(), &err));
+        if (!certificate) {
             error = "cannot load TLS certificate '" + config_.tlsCertificate + "' / key '" +
                     config_.tlsKey + "': " + (err ? err->message : "unknown error") +
                     "; check both files are PEM and readable";
             g_clear_error(&err);
             return false;
         }
-        soup_server_set_tls_certificate(server_.get(), cert);
-        g_object_unref(cert); // the server holds its own reference now
-        options = SOUP_SERVER_LISTEN_HTTPS;
     }
     soup_server_add_websocket_handler(server_.get(), "/ws", nullptr, nullptr, &HttpServer::onWebsocket,
                                       this, nullptr);
@@ -219,25 +217,13 @@ bool HttpServer::start(std::string& error) {
     soup_server_remove_websocket_extension(server_.get(), SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
     soup_server_add_handler(server_.get(), nullptr, &HttpServer::onRequest, this, nullptr);
 
-    GError* err = nullptr;
-    GInetAddress* inet = g_inet_address_new_from_string(config_.address.c_str());
-    if (!inet) {
-        error = "listen address '" + config_.address + "' is not an IP address; use e.g. 127.0.0.1, 0.0.0.0 or ::";
+    // The guard listens, does TLS, and hands each connection to the SoupServer.
+    ConnectionGuard::Config guard{config_.address, config_.port, config_.limits, certificate.get(),
+                                  "manifold/" MANIFOLD_VERSION};
+    guard_ = std::make_unique<ConnectionGuard>(server_.get(), std::move(guard));
+    if (!guard_->listen(error))
         return false;
-    }
-    GSocketAddress* address = g_inet_socket_address_new(inet, guint16(config_.port));
-    g_object_unref(inet);
-    const gboolean ok = soup_server_listen(server_.get(), address, options, &err);
-    g_object_unref(address);
-    if (!ok) {
-        error = "cannot listen on " + config_.address + ":" + std::to_string(config_.port) + ": " +
-                (err ? err->message : "unknown error") + "; choose another --address/--port";
-        g_clear_error(&err);
-        return false;
-    }
-    GSList* uris = soup_server_get_uris(server_.get());
-    if (uris) boundPort_ = g_uri_get_port(static_cast<GUri*>(uris->data));
-    g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+    boundPort_ = guard_->boundPort();
     MLOG(Server, Info, "listening on %s", url().c_str());
     return true;
 }
@@ -258,6 +244,7 @@ void HttpServer::onWebsocket(SoupServer*, SoupServerMessage* msg, const char*, S
 void HttpServer::acceptWebsocket(SoupServerMessage* msg, SoupWebsocketConnection* ws) {
     const char* remote = soup_server_message_get_remote_host(msg);
     const std::uint64_t id = nextConnectionId_++;
+    guard_->upgraded(msg); // from now on the session's timeouts apply, not HTTP's
     auto connection = std::make_unique<Connection>(*this, id, ws, remote ? remote : "");
     Connection& c = *connection;
     connections_.emplace(id, std::move(connection));
@@ -357,6 +344,7 @@ void HttpServer::serveStatic(SoupServerMessage* msg, const std::string& requeste
 
 std::string HttpServer::renderMetrics() const {
     std::string out = server::renderMetrics(deps_.gateway, metrics_, connections_.size());
+    if (guard_) out += renderConnectionMetrics(guard_->counters(), guard_->openConnections());
     for (const auto& source : metricsSources_) out += source();
     return out;
 }

@@ -6,9 +6,12 @@
 // bearer token with the admin grant), `/lib/*.js` (the client library's modules, always
 // embedded in the binary) and the demo page (embedded too, or from --web-root). The
 // server only pumps frames: all protocol logic is in Session.
+// The listening socket and the limits on every connection (timeouts, caps, requests
+// libsoup cannot answer) are the ConnectionGuard's, which hands connections to libsoup.
 // Thread: control thread only (the GLib main loop's default context).
-// Ownership: owned by the App. Owns the SoupServer and every Connection (which owns its
-// Session). Borrows Gateway, Authorizer, Scheduler, MediaEngine, which outlive it.
+// Ownership: owned by the App. Owns the SoupServer, the ConnectionGuard and every
+// Connection (which owns its Session). Borrows Gateway, Authorizer, Scheduler,
+// MediaEngine, which outlive it.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,7 @@
 #include "common/GObjectPtr.hpp"
 #include "core/Gateway.hpp"
 #include "signalling/auth/Authorizer.hpp"
+#include "signalling/server/HttpLimits.hpp"
 #include "signalling/session/Session.hpp"
 #include "signalling/session/SessionMetrics.hpp"
 
@@ -30,6 +34,7 @@ typedef struct _SoupWebsocketConnection SoupWebsocketConnection;
 namespace manifold::server {
 
 class Connection;
+class ConnectionGuard;
 
 struct HttpServerConfig {
     std::string address = "127.0.0.1";
@@ -38,6 +43,7 @@ struct HttpServerConfig {
     std::string tlsKey;
     std::string webRoot;         // "" = the demo page embedded in the binary
     int keepaliveSeconds = 20;   // WebSocket pings from the server; 0 = off
+    HttpLimits limits;           // timeouts and connection caps of the port (ConnectionGuard)
     session::Session::Config session;
 };
 
@@ -87,6 +93,7 @@ private:
     HttpServerConfig config_;
     Deps deps_;
     GObjectPtr<SoupServer> server_;                              // Allocated by this.
+    std::unique_ptr<ConnectionGuard> guard_;                     // Allocated by this.
     std::map<std::uint64_t, std::unique_ptr<Connection>> connections_; // Allocated by this.
     std::uint64_t nextConnectionId_ = 1;
     session::SessionMetrics metrics_;

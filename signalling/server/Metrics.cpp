@@ -57,4 +57,35 @@ std::string renderMetrics(const Gateway& gateway, const session::SessionMetrics&
     return out;
 }
 
+std::string renderConnectionMetrics(const ConnectionCounters& c, std::size_t open) {
+    std::string out;
+    out += metricFamily("manifold_http_connections", "gauge",
+                        "Open TCP connections on the HTTP port (HTTP and WebSocket).", double(open));
+    out += metricFamily("manifold_http_connections_accepted_total", "counter",
+                        "TCP connections accepted on the HTTP port.", double(c.accepted));
+    header(out, "manifold_http_connections_refused_total", "counter",
+           "TCP connections closed at once because a limit was reached, by limit.");
+    out += "manifold_http_connections_refused_total{limit=\"max-connections\"} " +
+           number(double(c.refusedMaxConnections)) + "\n";
+    out += "manifold_http_connections_refused_total{limit=\"max-connections-per-address\"} " +
+           number(double(c.refusedMaxPerAddress)) + "\n";
+    header(out, "manifold_http_timeouts_total", "counter",
+           "HTTP connections closed by a timeout, by phase (header includes the TLS handshake).");
+    for (std::size_t i = 0; i < kHttpPhaseNames.size(); ++i)
+        out += std::string("manifold_http_timeouts_total{phase=\"") + kHttpPhaseNames[i] + "\"} " +
+               number(double(c.timeouts[i])) + "\n";
+    header(out, "manifold_http_requests_refused_total", "counter",
+           "Requests answered with an error and a closed connection before libsoup handled them, by status.");
+    for (unsigned status : {400u, 413u, 414u, 431u, 501u})
+        if (c.refusedRequests.count(status) == 0)
+            out += "manifold_http_requests_refused_total{status=\"" + std::to_string(status) + "\"} 0\n";
+    for (const auto& [status, count] : c.refusedRequests)
+        out += "manifold_http_requests_refused_total{status=\"" + std::to_string(status) + "\"} " +
+               number(double(count)) + "\n";
+    out += metricFamily("manifold_http_accept_errors_total", "counter",
+                        "Failed accept() calls on the HTTP port (out of file descriptors); accepting pauses briefly.",
+                        double(c.acceptErrors));
+    return out;
+}
+
 } // namespace manifold::server

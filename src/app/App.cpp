@@ -112,6 +112,7 @@ int App::run() {
     sc.tlsKey = config_.tlsKey;
     sc.webRoot = config_.webRoot;
     sc.keepaliveSeconds = config_.keepaliveSeconds;
+    sc.limits = config_.httpLimits();
     sc.session.maxMessageSize = static_cast<std::size_t>(config_.maxMessageSize);
     sc.session.messageRate = config_.maxMessageRate;
     sc.session.messageBurst = config_.maxMessageRate * 2;

@@ -101,7 +101,19 @@ Options describe(Config& c, std::string& configFile, std::string& jwtSecretFile,
         ("idle-timeout", po::value(&c.idleTimeoutSeconds)->default_value(c.idleTimeoutSeconds)->value_name("S"),
          "close a connection that sent nothing (not even ping) for this long (0 = never)")
         ("keepalive", po::value(&c.keepaliveSeconds)->default_value(c.keepaliveSeconds)->value_name("S"),
-         "seconds between WebSocket pings from the server (0 = off)");
+         "seconds between WebSocket pings from the server (0 = off)")
+        ("http-header-timeout", po::value(&c.httpHeaderTimeoutSeconds)->default_value(c.httpHeaderTimeoutSeconds)->value_name("S"),
+         "close an HTTP connection whose request head (and TLS handshake) is not complete this many seconds "
+         "after it opened or after the request's first byte")
+        ("http-body-timeout", po::value(&c.httpBodyTimeoutSeconds)->default_value(c.httpBodyTimeoutSeconds)->value_name("S"),
+         "close an HTTP connection whose request body is not complete this many seconds after its head")
+        ("http-idle-timeout", po::value(&c.httpIdleTimeoutSeconds)->default_value(c.httpIdleTimeoutSeconds)->value_name("S"),
+         "close a kept-alive HTTP connection that sends no new request, or does not read its answer, for "
+         "this many seconds")
+        ("max-connections", po::value(&c.maxConnections)->default_value(c.maxConnections)->value_name("N"),
+         "open TCP connections on the HTTP port, WebSockets included; more are closed at once")
+        ("max-connections-per-address", po::value(&c.maxConnectionsPerAddress)->default_value(c.maxConnectionsPerAddress)->value_name("N"),
+         "open TCP connections from one client IP address");
 
     po::options_description misc("Miscellaneous");
     misc.add_options()
@@ -207,6 +219,15 @@ void validate(Config& c, const std::string& jwtSecretFile) {
     if (c.joinTimeoutSeconds < 1) bad("join-timeout must be at least 1 second");
     if (c.idleTimeoutSeconds < 0) bad("idle-timeout must not be negative");
     if (c.keepaliveSeconds < 0) bad("keepalive must not be negative");
+    if (c.httpHeaderTimeoutSeconds < 1 || c.httpHeaderTimeoutSeconds > 3600)
+        bad("http-header-timeout must be within 1..3600 seconds");
+    if (c.httpBodyTimeoutSeconds < 1 || c.httpBodyTimeoutSeconds > 3600)
+        bad("http-body-timeout must be within 1..3600 seconds");
+    if (c.httpIdleTimeoutSeconds < 1 || c.httpIdleTimeoutSeconds > 3600)
+        bad("http-idle-timeout must be within 1..3600 seconds");
+    if (c.maxConnections < 1 || c.maxConnections > 1000000) bad("max-connections must be within 1..1000000");
+    if (c.maxConnectionsPerAddress < 1 || c.maxConnectionsPerAddress > c.maxConnections)
+        bad("max-connections-per-address must be within 1..max-connections (" + std::to_string(c.maxConnections) + ")");
     static const char* levels[] = {"error", "warning", "info", "debug", "trace"};
     bool known = false;
     for (const char* l : levels) known = known || c.logLevel == l;
@@ -240,6 +261,16 @@ void storeConfigFile(std::istream& in, const std::string& file, const Options& o
 }
 
 } // namespace
+
+server::HttpLimits Config::httpLimits() const {
+    server::HttpLimits limits;
+    limits.headerTimeout = std::chrono::seconds(httpHeaderTimeoutSeconds);
+    limits.bodyTimeout = std::chrono::seconds(httpBodyTimeoutSeconds);
+    limits.idleTimeout = std::chrono::seconds(httpIdleTimeoutSeconds);
+    limits.maxConnections = static_cast<std::size_t>(maxConnections);
+    limits.maxConnectionsPerAddress = static_cast<std::size_t>(maxConnectionsPerAddress);
+    return limits;
+}
 
 bool isLoopbackAddress(const std::string& address) {
     GInetAddress* inet = g_inet_address_new_from_string(address.c_str());

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "signalling/server/HttpLimits.hpp"
+
 namespace manifold::app {
 
 struct Config {
@@ -52,10 +54,19 @@ struct Config {
     int joinTimeoutSeconds = 30;
     int idleTimeoutSeconds = 60;
     int keepaliveSeconds = 20;
+    // the HTTP port (every connection, before and besides the WebSocket session)
+    int httpHeaderTimeoutSeconds = 10;     // TLS handshake + request head
+    int httpBodyTimeoutSeconds = 30;       // request body, after its head
+    int httpIdleTimeoutSeconds = 30;       // kept-alive connection between requests; unread answer
+    long long maxConnections = 512;        // open TCP connections, WebSockets included
+    long long maxConnectionsPerAddress = 64;
     // misc
     std::string webRoot;                   // "" = the demo page embedded in the binary
     std::string logLevel = "warning";
     bool authDefaulted = false;            // auth was not set and defaulted to none (loopback)
+
+    /// The http-* timeouts and max-connections* caps, as the HTTP server takes them.
+    server::HttpLimits httpLimits() const;
 };
 
 enum class ParseOutcome { Run, ExitOk, ExitUsage };

@@ -339,7 +339,7 @@ describe('protocol errors', () => {
       ['{"type":"join","id":11,"room":"r","name":null}', 1002, 11],
       ['{"type":"ping","id":1,}', 1001], ['{"type":"ping",/*c*/"id":1}', 1001], ["{'type':'ping','id':1}", 1001],
       ['{"type":"ping","id":0x10}', 1001], ['{"type":"ping","id":1,"x":"\\ud800"}', 1001],
-      ['{"type":"ping","id":1,"x":"a\\u0000b"}', 1001], ['{"type":"ping","id":1}{}', 1001],
+      ['{"type":"ping","id":1,"x":"a\\u0000b"}', 1002, 1], ['{"type":"ping","id":1}{}', 1001],
       [`{"type":"ping","id":1,"x":${'['.repeat(32)}${']'.repeat(32)}}`, 1001], ['', 1001],
     ];
     assert.ok(refused.length <= 16);
@@ -359,6 +359,34 @@ describe('protocol errors', () => {
     await third.hello();
     assertError(await third.call({ type: 'join', id: 13, room: freshRoom(), name: '\u{1F600}'.repeat(129) }),
                 { id: 13, code: 1002 });
+  });
+
+  test('valid JSON the protocol refuses is 1002 naming the field, with the id when readable (issue 10)',
+       async (t) => {
+    const server = await withManifold(t, NONE);
+    const peer = await openPeer(t, server);
+    await peer.hello();
+    const cases = [
+      // RFC 8259 sets no limit on numbers: a 400-digit id is valid JSON, just not a valid id.
+      [`{"type":"ping","id":${'9'.repeat(400)}}`, undefined, /ping\.id must be an integer/],
+      ['{"type":"ping","id":-1e400}', undefined, /ping\.id must be an integer/],
+      [`{"type":"answer","id":21,"negotiationId":${'1'.repeat(400)},"sdp":""}`, 21, /answer\.negotiationId/],
+      [`{"type":"join","id":22,"room":"r","metadata":{"n":1e999}}`, 22, /join\.metadata must not hold numbers/],
+      // \u0000 is valid JSON, banned by the protocol (json-glib would cut the string there).
+      ['{"type":"join","id":23,"room":"r","name":"a\\u0000b"}', 23, /join\.name must not contain \\u0000/],
+      ['{"type":"join","id":24,"room":"r","metadata":{"k":["\\u0000"]}}', 24, /join\.metadata\.k\[0\] must not contain/],
+      ['{"type":"ping\\u0000x","id":25}', 25, /type must not contain/],
+      ['{"type":"candidate","candidate":"\\u0000","sdpMLineIndex":0}', undefined, /candidate\.candidate must not contain/],
+    ];
+    for (const [frame, id, message] of cases) {
+      peer.sendRaw(frame);
+      const error = await peer.next();
+      assertError(error, { id, code: 1002, reason: 'invalid-message' });
+      assert.match(error.message, message, frame.slice(0, 80));
+    }
+    // Numbers nobody reads may be any size.
+    peer.sendRaw(`{"type":"ping","id":26,"future":[${'7'.repeat(400)},1e999]}`);
+    assert.deepEqual(await peer.next(), { type: 'pong', id: 26 });
   });
 
   test('after 16 invalid frames the 17th closes the connection (disconnect protocol-error)', async (t) => {

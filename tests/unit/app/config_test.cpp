@@ -104,6 +104,35 @@ TEST(Config, BadValuesNameTheOption) {
     expectUsage({"--max-rooms", "-1"}, "max-rooms");
     expectUsage({"--max-participants", "-1"}, "max-participants");
     expectUsage({"--port", "0", "stray"}, "unexpected argument 'stray'");
+    expectUsage({"--http-header-timeout", "0"}, "http-header-timeout");
+    expectUsage({"--http-body-timeout", "3601"}, "http-body-timeout");
+    expectUsage({"--http-idle-timeout", "-1"}, "http-idle-timeout");
+    expectUsage({"--max-connections", "0"}, "max-connections");
+    expectUsage({"--max-connections", "10", "--max-connections-per-address", "11"}, "max-connections-per-address");
+    expectUsage({"--max-connections-per-address", "0"}, "max-connections-per-address");
+}
+
+TEST(Config, HttpLimitsReachTheServer) {
+    const Parsed defaults = parse({});
+    ASSERT_EQ(defaults.outcome, ParseOutcome::Run) << defaults.err;
+    const manifold::server::HttpLimits d = defaults.config.httpLimits();
+    EXPECT_EQ(d.headerTimeout, std::chrono::seconds(10));
+    EXPECT_EQ(d.bodyTimeout, std::chrono::seconds(30));
+    EXPECT_EQ(d.idleTimeout, std::chrono::seconds(30));
+    EXPECT_EQ(d.maxConnections, 512u);
+    EXPECT_EQ(d.maxConnectionsPerAddress, 64u);
+
+    const std::string file = tempFile("http-header-timeout = 2\nmax-connections = 40\n");
+    const Parsed p = parse({"--config", file, "--http-body-timeout", "3", "--http-idle-timeout", "4",
+                            "--max-connections-per-address", "40"});
+    ASSERT_EQ(p.outcome, ParseOutcome::Run) << p.err;
+    const manifold::server::HttpLimits l = p.config.httpLimits();
+    EXPECT_EQ(l.headerTimeout, std::chrono::seconds(2));
+    EXPECT_EQ(l.bodyTimeout, std::chrono::seconds(3));
+    EXPECT_EQ(l.idleTimeout, std::chrono::seconds(4));
+    EXPECT_EQ(l.maxConnections, 40u);
+    EXPECT_EQ(l.maxConnectionsPerAddress, 40u);
+    std::remove(file.c_str());
 }
 
 TEST(Config, FileThenCommandLineWins) {
