@@ -39,10 +39,14 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export MANIFOLD_BUILD_DIR="$BUILD"
 export MANIFOLD_SANITIZED=1
 
+# Unit tests and fuzz targets abort on a GLib/GStreamer CRITICAL, as the gateway does in
+# the node tests (tests/integration/lib/server.mjs); the media unit tests use the same
+# patched rtpmanager as the gateway.
 echo "== unit tests"
 for exe in $(find "$BUILD/tests/unit" -type f -executable -name '*_test' | sort); do
   name=$(basename "$exe")
-  if "$exe" --gtest_output="json:$RESULTS/gtest-$name.json" >"$RESULTS/$name.log" 2>&1; then
+  if G_DEBUG=fatal-criticals GST_PLUGIN_PATH_1_0="$ROOT/build-gst-plugins/lib" \
+     "$exe" --gtest_output="json:$RESULTS/gtest-$name.json" >"$RESULTS/$name.log" 2>&1; then
     echo "ok   $name ($(grep -o '[0-9]* tests\? ran' "$RESULTS/$name.log" | head -1))"
   else
     echo "FAIL $name"; grep -E '^\[  FAILED|Failure|ERROR|runtime error' "$RESULTS/$name.log" | head -20
@@ -87,7 +91,7 @@ if [ "$FUZZ_SECONDS" != 0 ]; then
         corpus="tests/fuzz/corpus/${name#fuzz_}"
         work=$(mktemp -d)
         [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
-        if "$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$work" >"$RESULTS/$name.log" 2>&1; then
+        if G_DEBUG=fatal-criticals "$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$work" >"$RESULTS/$name.log" 2>&1; then
           echo "ok   $name ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$RESULTS/$name.log" | grep -o '[0-9]*$') runs)"
           echo pass >"$RESULTS/outcome-fuzz-$name"
         else
