@@ -24,6 +24,12 @@ if [ "${MANIFOLD_SKIP_DEPS:-0}" != 1 ]; then
 fi
 (cd tests && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || fatal "npm ci in tests/ failed"
 
+# The gateway loads this rtpmanager instead of the system's (--gst-plugin-dir defaults to
+# it): GStreamer 1.22 defects in rtpsession print CRITICALs under churn, and every test
+# runs the gateway with G_DEBUG=fatal-criticals. Does nothing when it is up to date.
+echo "== patched GStreamer rtpmanager (subprojects/gst-rtpmanager-patched)"
+bash subprojects/gst-rtpmanager-patched/build.sh || fatal "building the patched rtpmanager failed"
+
 echo "== build ($BUILD: AddressSanitizer + UBSan)"
 if [ ! -d "$BUILD" ]; then
   meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || fatal "meson setup failed"
