@@ -11,6 +11,8 @@ packages=(
   meson ninja-build pkg-config g++ libglib2.0-dev libglib2.0-dev-bin
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libsoup-3.0-dev libjson-glib-dev libboost-program-options-dev libjwt-dev
+  # the patched rtpmanager (subprojects/gst-rtpmanager-patched): apt-get source unpacks with dpkg-source
+  dpkg-dev
   # runtime: GStreamer plugins for the media plane, TLS for libsoup
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
   glib-networking

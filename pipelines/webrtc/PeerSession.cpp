@@ -66,6 +66,7 @@ PeerSession::PeerSession(WebrtcEngine& engine, std::shared_ptr<Router> router, s
         gst_object_unref(rtpbin);
     }
     guardEarlyRtp(webrtc.get(), tag()); // Workarounds.hpp, 4
+    segmentSrtcpEarly(webrtc.get(), tag()); // Workarounds.hpp, 10
     webrtc_ = webrtc.get();
     gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
     g_signal_connect_data(webrtc_, "pad-added", G_CALLBACK(&PeerSession::onPadAdded), newToken(token_),

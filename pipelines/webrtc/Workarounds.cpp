@@ -306,4 +306,71 @@ void dropTosEvents(GstPad* sink) {
     gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &onSinkEvent, nullptr, nullptr);
 }
 
+// ------------------------------------------------------------------ 10. SRTCP segment
+
+namespace {
+
+/// On srtpdec's rtp_sink (a transport's streaming thread): at the segment, srtpdec's
+/// rtcp_sink gets the same stream's events, then the probe goes.
+GstPadProbeReturn onSrtpSegment(GstPad* rtpSink, GstPadProbeInfo* info, gpointer data) noexcept {
+    GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (!event || GST_EVENT_TYPE(event) != GST_EVENT_SEGMENT) return GST_PAD_PROBE_OK;
+    const auto& tag = *static_cast<const std::string*>(data);
+    GstElement* srtpdec = gst_pad_get_parent_element(rtpSink);
+    GstPad* rtcpSink = srtpdec ? gst_element_get_static_pad(srtpdec, "rtcp_sink") : nullptr;
+    if (!rtcpSink) {
+        if (srtpdec) gst_object_unref(srtpdec);
+        return GST_PAD_PROBE_REMOVE;
+    }
+    gchar* streamId = nullptr;
+    if (GstEvent* start = gst_pad_get_sticky_event(rtpSink, GST_EVENT_STREAM_START, 0)) {
+        const gchar* id = nullptr;
+        gst_event_parse_stream_start(start, &id);
+        streamId = g_strdup_printf("%s/rtcp", id ? id : "");
+        gst_event_unref(start);
+    } else {
+        streamId = g_strdup_printf("%s/rtcp", GST_OBJECT_NAME(srtpdec));
+    }
+    const GstSegment* segment = nullptr;
+    gst_event_parse_segment(event, &segment);
+    const bool ok = gst_pad_send_event(rtcpSink, gst_event_new_stream_start(streamId)) &&
+                    gst_pad_send_event(rtcpSink, gst_event_new_caps(gst_caps_new_empty_simple("application/x-srtcp"))) &&
+                    gst_pad_send_event(rtcpSink, gst_event_new_segment(segment));
+    MLOG(Media, Debug, "%s%s: RTCP stream %s %s", tag.c_str(), GST_OBJECT_NAME(srtpdec), streamId,
+         ok ? "started before its first packet" : "refused its events (stopping?)");
+    g_free(streamId);
+    gst_object_unref(rtcpSink);
+    gst_object_unref(srtpdec);
+    return GST_PAD_PROBE_REMOVE;
+}
+
+void onTransportBinAdded(GstBin*, GstElement* element, gpointer tag) noexcept {
+    if (!g_str_equal(G_OBJECT_TYPE_NAME(element), "TransportReceiveBin")) return;
+    // The bin is complete when webrtcbin adds it: its dtlssrtpdec holds the srtpdec.
+    GstIterator* it = gst_bin_iterate_recurse(GST_BIN(element));
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+        auto* child = GST_ELEMENT(g_value_get_object(&item));
+        GstElementFactory* factory = gst_element_get_factory(child);
+        if (factory && g_str_equal(GST_OBJECT_NAME(factory), "srtpdec")) {
+            if (GstPad* rtpSink = gst_element_get_static_pad(child, "rtp_sink")) {
+                gst_pad_add_probe(rtpSink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &onSrtpSegment,
+                                  new std::string(*static_cast<const std::string*>(tag)),
+                                  [](gpointer d) noexcept { delete static_cast<std::string*>(d); });
+                gst_object_unref(rtpSink);
+            }
+        }
+        g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+}
+
+} // namespace
+
+void segmentSrtcpEarly(GstElement* webrtc, const std::string& tag) {
+    g_signal_connect_data(webrtc, "element-added", G_CALLBACK(&onTransportBinAdded), new std::string(tag),
+                          [](gpointer d, GClosure*) noexcept { delete static_cast<std::string*>(d); }, GConnectFlags(0));
+}
+
 } // namespace manifold::media

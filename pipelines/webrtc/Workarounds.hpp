@@ -34,9 +34,22 @@
 //  9. A blocked sink pad until the m-line's input stream is connected (Sender::open):
 //     a push into it would stall the publisher's thread, so a consumer opens only when
 //     the pad is unblocked.
+// 10. SRTCP through an srtpdec that has no RTCP segment yet (segmentSrtcpEarly): with
+//     rtcp-mux, srtpdec's rtcp_sink is never linked and RTCP arrives on rtp_sink; the
+//     first packet makes srtpdec invent sticky events for rtcp_src, and when that happens
+//     while the transport is torn down (rtp_src's events already gone) it calls
+//     gst_pad_create_stream_id on an element with two sink pads: "GStreamer-CRITICAL:
+//     gst_pad_create_stream_id_internal: assertion 'parent->numsinkpads <= 1' failed"
+//     (fixed upstream in 1.22.4, 9103fc3493). rtcp_sink gets stream-start, caps and
+//     segment when rtp_sink gets its segment, so srtpdec never invents them.
+// Defects of rtpsession itself (session lock dropped inside walks of its sources: CRITICAL
+// g_hash_table_foreach) cannot be worked around from outside; Manifold loads a patched
+// rtpmanager instead (subprojects/gst-rtpmanager-patched, src/app/GstPlugins.hpp).
 // Threads: the probes run on streaming threads and share only mutex-guarded state with
-// the control thread; every function here is called on the control thread.
-// Ownership: one RtxSsrcKeeper per PeerSession (a member); the probes own their data.
+// the control thread; the element-added handlers (4, 10) run on whichever thread
+// webrtcbin creates a transport on; every function here is called on the control thread.
+// Ownership: one RtxSsrcKeeper per PeerSession (a member); the probes and signal handlers
+// own their data (a copy of the log tag).
 // decideNackPerStream borrows the engine, which outlives every pipeline.
 #pragma once
 
@@ -96,5 +109,10 @@ void guardEarlyRtp(GstElement* webrtc, const std::string& tag);
 /// 5. Drops webrtcbin's GstWebRtcBinUpdateTos event where it enters send sink pad `sink`
 /// (our senders keep the default priority: DSCP 0, the socket's default anyway).
 void dropTosEvents(GstPad* sink);
+
+/// 10. For every transport `webrtc` creates from now on: when its srtpdec's rtp_sink gets
+/// a segment, sends stream-start ("<rtp stream id>/rtcp", as srtpdec would), caps
+/// application/x-srtcp and that segment into srtpdec's unlinked rtcp_sink.
+void segmentSrtcpEarly(GstElement* webrtc, const std::string& tag);
 
 } // namespace manifold::media

@@ -3,6 +3,8 @@
 #include <boost/program_options.hpp>
 #include <gio/gio.h>
 
+#include "app/GstPlugins.hpp"
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -120,7 +122,11 @@ Options describe(Config& c, std::string& configFile, std::string& jwtSecretFile,
         ("web-root", po::value(&c.webRoot)->value_name("DIR"),
          "serve the web page from DIR instead of the demo page built into the binary")
         ("log-level", po::value(&c.logLevel)->default_value(c.logLevel)->value_name("LEVEL"),
-         "error | warning | info | debug | trace (GST_DEBUG=manifold*:N also works)");
+         "error | warning | info | debug | trace (GST_DEBUG=manifold*:N also works)")
+        ("gst-plugin-dir", po::value(&c.gstPluginDir)->value_name("DIR"),
+         "GStreamer plugins used instead of the system's of the same name: the patched rtpmanager "
+         "(default: what subprojects/gst-rtpmanager-patched/build.sh built in this source tree, "
+         "if it did; none = the system's plugins only)");
 
     Options out;
     out.visible.add(general).add(network).add(auth).add(limits).add(misc);
@@ -156,6 +162,25 @@ void requireIp(const std::string& key, const std::string& value) {
 void requireFile(const std::string& key, const std::string& path) {
     std::ifstream in(path);
     if (!in) bad(key + " '" + path + "' cannot be read");
+}
+
+// --gst-plugin-dir: a directory given is made absolute; not given, the bundled build's
+// output if it holds the patched rtpmanager.
+void resolvePluginDir(Config& c, bool given) {
+    if (!given) {
+        const std::string bundled = bundledPluginDir();
+        const bool built = g_file_test((bundled + "/libgstrtpmanager.so").c_str(), G_FILE_TEST_IS_REGULAR);
+        c.gstPluginDir = built ? bundled : "";
+        return;
+    }
+    if (c.gstPluginDir.empty() || c.gstPluginDir == "none") {
+        c.gstPluginDir.clear();
+        return;
+    }
+    if (!g_file_test(c.gstPluginDir.c_str(), G_FILE_TEST_IS_DIR)) bad("gst-plugin-dir '" + c.gstPluginDir + "' is not a directory");
+    gchar* absolute = g_canonicalize_filename(c.gstPluginDir.c_str(), nullptr);
+    c.gstPluginDir = absolute;
+    g_free(absolute);
 }
 
 void validate(Config& c, const std::string& jwtSecretFile) {
@@ -312,6 +337,7 @@ ParseOutcome parseConfig(const std::vector<std::string>& args, Config& config, s
         if (!stray.empty())
             bad("unexpected argument '" + stray.front() + "'; options start with -- (see --help)");
         validate(config, jwtSecretFile);
+        resolvePluginDir(config, vm.count("gst-plugin-dir") > 0);
     } catch (const UsageError& e) {
         err << "manifold: " << e.message << "\n";
         return ParseOutcome::ExitUsage;

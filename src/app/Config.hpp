@@ -63,6 +63,7 @@ struct Config {
     // misc
     std::string webRoot;                   // "" = the demo page embedded in the binary
     std::string logLevel = "warning";
+    std::string gstPluginDir;              // plugins preferred to the system's ("" = none); absolute
     bool authDefaulted = false;            // auth was not set and defaulted to none (loopback)
 
     /// The http-* timeouts and max-connections* caps, as the HTTP server takes them.

@@ -295,6 +295,42 @@ describe('the auth=none warning at start', () => {
   });
 });
 
+// ====================================================================== GStreamer plugin directory
+
+describe('--gst-plugin-dir: which rtpmanager the gateway loads', () => {
+  const RTPMANAGER = /^manifold: rtpmanager from (\S+) \((.*)\)$/m;
+  const BUNDLED = path.join(repoRoot, 'build-gst-plugins/lib/libgstrtpmanager.so');
+  const SYSTEM_WARNING = /^manifold: warning: the system's rtpmanager .*gst-rtpmanager-patched/m;
+  const built = existsSync(BUNDLED) ? {} : { skip: 'the patched rtpmanager is not built (bash subprojects/gst-rtpmanager-patched/build.sh)' };
+
+  test('by default, the patched build of this tree, and it says so', built, async (t) => {
+    const server = await withManifold(t, ['--auth', 'none']);
+    const [, file, pkg] = RTPMANAGER.exec(server.stdout()) ?? [];
+    assert.equal(file, BUNDLED, server.stdout());
+    assert.match(pkg, /Manifold rtpsession patches/);
+    await server.stop();
+    assert.doesNotMatch(server.stderr(), SYSTEM_WARNING);
+  });
+
+  test('a directory given explicitly is used', built, async (t) => {
+    const server = await withManifold(t, ['--auth', 'none', '--gst-plugin-dir', path.relative(repoRoot, path.dirname(BUNDLED))]);
+    assert.equal(RTPMANAGER.exec(server.stdout())?.[1], BUNDLED, server.stdout());
+  });
+
+  test('none: the system plugin, with a warning on stderr', async (t) => {
+    const server = await withManifold(t, ['--auth', 'none', '--gst-plugin-dir', 'none']);
+    const [, file] = RTPMANAGER.exec(server.stdout()) ?? [];
+    assert.ok(file && !file.startsWith(repoRoot), `the system's rtpmanager: ${server.stdout()}`);
+    await server.stop();
+    assert.match(server.stderr(), SYSTEM_WARNING);
+  });
+
+  test('a directory that does not exist is a usage error', async () => {
+    const run = await runManifold(['--gst-plugin-dir', '/nonexistent/manifold-plugins']);
+    assertUsageError(run, [/gst-plugin-dir/, /not a directory/], 'missing plugin dir');
+  });
+});
+
 // ====================================================================== ICE addresses
 
 describe('ICE address default', () => {

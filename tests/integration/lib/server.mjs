@@ -21,6 +21,14 @@
 //
 // Every gateway started here is killed when the test process exits, even when a test
 // failed or threw before calling stop().
+//
+// GLib and GStreamer defects must not pass unseen: every gateway runs with
+// G_DEBUG=fatal-criticals (a CRITICAL aborts it; see gatewayEnv), and its stderr is
+// scanned for g_log lines at CRITICAL or WARNING level ("GLib-CRITICAL **: ...",
+// "GStreamer-WARNING **: ..."), whichever domain. `glibProblems()` lists them; `stop()`
+// throws an error that quotes them once the gateway has exited (so a test that stops its
+// gateway fails naming the line), and a test process whose gateways printed any that no
+// stop() reported ends with exit status 1 after printing them.
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -38,13 +46,52 @@ export function manifoldBinary() {
 
 const LISTENING = /manifold \S+ listening on http:\/\/([0-9.]+|\[[0-9a-f:]+\]):(\d+)/;
 
+/** A g_log line at CRITICAL or WARNING level: "(prog:pid): Domain-LEVEL **: ..." or "** (prog:pid): LEVEL **: ...". */
+export const GLIB_PROBLEM = /(?:^|[\s)])(?:[A-Za-z][\w-]*-)?(?:CRITICAL|WARNING) \*\*: .*/;
+
+/** The g_log CRITICAL/WARNING lines of `text`, in order. */
+export function glibProblems(text) {
+  return text.split('\n').filter((line) => GLIB_PROBLEM.test(line)).map((line) => line.trim());
+}
+
+/**
+ * The environment for a gateway process: `env` with fatal-criticals added to G_DEBUG.
+ * MANIFOLD_TEST_CRITICALS=count leaves G_DEBUG alone, so a run can count CRITICALs
+ * instead of stopping at the first (diagnosis only: the lines still fail the test).
+ */
+export function gatewayEnv(env) {
+  if (env.MANIFOLD_TEST_CRITICALS === 'count') return { ...env };
+  const flags = (env.G_DEBUG ?? '').split(/[,:; ]+/).filter(Boolean);
+  return { ...env, G_DEBUG: [...new Set([...flags, 'fatal-criticals'])].join(',') };
+}
+
 const running = new Set();
+const unreported = new Map(); // child -> () => problem lines not yet reported by stop()
 function killAll() {
   for (const child of running) {
     try { child.kill('SIGKILL'); } catch { /* already gone */ }
   }
 }
 process.on('exit', killAll);
+/**
+ * For gateways spawned elsewhere (lib/wire.mjs): `stderr()` is scanned when this test
+ * process exits unless `reportGlibProblems(child)` took its lines first.
+ */
+export function watchGlibProblems(child, stderr) {
+  unreported.set(child, () => glibProblems(stderr()));
+}
+/** The CRITICAL/WARNING lines of a watched gateway; they count as reported from now on. */
+export function reportGlibProblems(child) {
+  const problems = unreported.get(child)?.() ?? [];
+  unreported.delete(child);
+  return problems;
+}
+process.on('exit', () => {
+  const lines = [...unreported.values()].flatMap((problems) => problems());
+  if (lines.length === 0) return;
+  process.stderr.write(`server.mjs: gateways printed GLib/GStreamer CRITICAL or WARNING lines:\n${lines.join('\n')}\n`);
+  process.exitCode = 1;
+});
 // Interrupted runs (Ctrl-C, the test runner's timeout) must not leave gateways behind.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.once(signal, () => {
@@ -71,7 +118,7 @@ function statusOf(code, signal) {
  *   netns: run the gateway inside this (test-made) network namespace, via `ip netns exec`
  *   host: the only listen address accepted (default 127.0.0.1; anything else needs netns)
  * @returns {Promise<{port: number, url: string, wsUrl: string, process: import('node:child_process').ChildProcess,
- *                    stdout: () => string, stderr: () => string,
+ *                    stdout: () => string, stderr: () => string, glibProblems: () => string[],
  *                    exited: Promise<number>, stop: (signal?: string, timeoutMs?: number) => Promise<number>}>}
  */
 export async function startManifold(args = [], { env = {}, timeoutMs = 15000, binary, cwd, netns,
@@ -91,7 +138,7 @@ export async function startManifold(args = [], { env = {}, timeoutMs = 15000, bi
   const [file, fileArgs] = netns ? ['ip', ['netns', 'exec', netns, exe, ...argv]] : [exe, argv];
   const child = spawn(file, fileArgs, {
     cwd: cwd ?? repoRoot,
-    env: { ...process.env, ...env },
+    env: gatewayEnv({ ...process.env, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -101,6 +148,7 @@ export async function startManifold(args = [], { env = {}, timeoutMs = 15000, bi
   child.stderr.setEncoding('utf8');
   child.stdout.on('data', (chunk) => { out += chunk; });
   child.stderr.on('data', (chunk) => { err += chunk; });
+  watchGlibProblems(child, () => err);
 
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
@@ -112,15 +160,32 @@ export async function startManifold(args = [], { env = {}, timeoutMs = 15000, bi
 
   // A sanitizer build checks the whole heap for leaks at exit, which takes seconds on a
   // loaded machine; SIGKILL then would hide the report the test is waiting for.
+  // Throws, once the gateway has exited, when its stderr has CRITICAL/WARNING lines.
   const stop = async (signal = 'SIGTERM', graceMs = process.env.MANIFOLD_SANITIZED === '1' ? 20000 : 5000) => {
+    let status;
     if (child.exitCode === null && child.signalCode === null) {
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      const status = await exited;
+      status = await exited;
       clearTimeout(timer);
-      return status;
+    } else {
+      status = await exited;
     }
-    return exited;
+    // Output written just before the exit may still be in the pipe.
+    await new Promise((resolve) => {
+      if (child.stderr.readableEnded || child.stderr.destroyed) return resolve();
+      child.stderr.once('end', resolve);
+      child.stderr.once('close', resolve);
+    });
+    const problems = reportGlibProblems(child);
+    if (problems.length > 0) {
+      const e = new Error(`the gateway (exit status ${status}) printed ${problems.length} GLib/GStreamer ` +
+                          `CRITICAL/WARNING line(s):\n${problems.slice(0, 10).join('\n')}`);
+      e.glibProblems = problems;
+      e.status = status;
+      throw e;
+    }
+    return status;
   };
 
   const describe = () => `\n--- command: ${file} ${fileArgs.join(' ')}\n--- stdout:\n${out}\n--- stderr:\n${err}`;
@@ -154,7 +219,7 @@ export async function startManifold(args = [], { env = {}, timeoutMs = 15000, bi
       check();
     });
   } catch (e) {
-    await stop('SIGKILL');
+    try { await stop('SIGKILL'); } catch (problems) { e.message += `\n${problems.message}`; }
     throw e;
   }
 
@@ -165,6 +230,7 @@ export async function startManifold(args = [], { env = {}, timeoutMs = 15000, bi
     process: child,
     stdout: () => out,
     stderr: () => err,
+    glibProblems: () => glibProblems(err),
     exited,
     stop,
   };

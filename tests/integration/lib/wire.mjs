@@ -25,7 +25,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { manifoldBinary, repoRoot } from './server.mjs';
+import { gatewayEnv, manifoldBinary, repoRoot, reportGlibProblems, watchGlibProblems } from './server.mjs';
 
 const require = createRequire(import.meta.url);
 const { WebSocket } = require('ws');
@@ -354,10 +354,12 @@ export const nowSeconds = () => Math.floor(Date.now() / 1000);
  * Run the gateway binary to completion. Resolves with {status, signal, stdout, stderr,
  * timedOut}; a run still going after `timeoutMs` is killed (timedOut: true), and so is a
  * run whose stdout matches `killOn` (a RegExp, e.g. /listening on/; timedOut: true too).
+ * Like every gateway of the tests it runs with G_DEBUG=fatal-criticals, and a run whose
+ * stderr has a GLib/GStreamer CRITICAL or WARNING line rejects, quoting it (server.mjs).
  */
 export function runManifold(args, { timeoutMs = 5000, cwd = repoRoot, env = {}, killOn } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(manifoldBinary(), args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(manifoldBinary(), args, { cwd, env: gatewayEnv({ ...process.env, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let stdout = '';
     let stderr = '';
@@ -365,6 +367,7 @@ export function runManifold(args, { timeoutMs = 5000, cwd = repoRoot, env = {}, 
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (c) => { stderr += c; });
+    watchGlibProblems(child, () => stderr);
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
     child.stdout.on('data', (c) => {
       stdout += c;
@@ -377,6 +380,12 @@ export function runManifold(args, { timeoutMs = 5000, cwd = repoRoot, env = {}, 
     child.on('close', (status, signal) => {
       clearTimeout(timer);
       children.delete(child);
+      const problems = reportGlibProblems(child);
+      if (problems.length > 0) {
+        reject(new Error(`manifold ${args.join(' ')} (status ${status ?? signal}) printed GLib/GStreamer ` +
+                         `CRITICAL/WARNING line(s):\n${problems.slice(0, 10).join('\n')}`));
+        return;
+      }
       resolve({ status, signal, stdout, stderr, timedOut });
     });
   });
@@ -387,12 +396,13 @@ const LISTENING_ANY = /manifold \S+ listening on (https?):\/\/([0-9.]+):(\d+)/;
 /**
  * Start the gateway and wait for its "listening on http(s)://127.0.0.1:PORT" line (the
  * shared startManifold only recognises http://). Killed when the test `t` ends.
- * Resolves with {port, url, wsUrl, stdout(), stderr(), exited, stop(signal)}.
+ * Resolves with {port, url, wsUrl, stdout(), stderr(), exited, stop(signal)}; stop()
+ * throws when the gateway printed GLib/GStreamer CRITICAL or WARNING lines (server.mjs).
  */
 export async function startManifoldAnyScheme(t, args, { timeoutMs = 10000, cwd = repoRoot } = {}) {
   const argv = [...args];
   if (!argv.some((a) => a === '--port' || a.startsWith('--port='))) argv.unshift('--port', '0');
-  const child = spawn(manifoldBinary(), argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(manifoldBinary(), argv, { cwd, env: gatewayEnv(process.env), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
   let err = '';
@@ -400,32 +410,40 @@ export async function startManifoldAnyScheme(t, args, { timeoutMs = 10000, cwd =
   child.stderr.setEncoding('utf8');
   child.stdout.on('data', (c) => { out += c; });
   child.stderr.on('data', (c) => { err += c; });
+  watchGlibProblems(child, () => err);
   const exited = new Promise((resolve) => {
-    child.on('exit', (code, signal) => { children.delete(child); resolve(code ?? `signal ${signal}`); });
+    child.on('close', (code, signal) => { children.delete(child); resolve(code ?? `signal ${signal}`); });
   });
   const stop = async (signal = 'SIGTERM') => {
+    let status;
     if (child.exitCode === null && child.signalCode === null) {
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      const status = await exited;
+      status = await exited;
       clearTimeout(timer);
-      return status;
+    } else {
+      status = await exited;
     }
-    return exited;
+    const problems = reportGlibProblems(child);
+    if (problems.length > 0) {
+      throw new Error(`the gateway (${status}) printed GLib/GStreamer CRITICAL/WARNING line(s):\n` +
+                      problems.slice(0, 10).join('\n'));
+    }
+    return status;
   };
   t.after(() => stop('SIGKILL'));
   const deadline = Date.now() + timeoutMs;
   let match;
   while (!(match = LISTENING_ANY.exec(out))) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      await stop('SIGKILL');
+      await stop('SIGKILL').catch(() => {}); // the stderr below holds any problem line
       throw new Error(`gateway did not start: ${argv.join(' ')}\nstdout: ${out}\nstderr: ${err}`);
     }
     await sleep(20);
   }
   const [, scheme, host, port] = match;
   if (host !== '127.0.0.1') {
-    await stop('SIGKILL');
+    await stop('SIGKILL').catch(() => {});
     throw new Error(`gateway listens on ${host}; tests only use 127.0.0.1`);
   }
   return {

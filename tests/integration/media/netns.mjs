@@ -39,7 +39,11 @@ function runScenarioCommand(name, file, fileArgs, { env, timeoutMs }) {
         return;
       }
       const result = JSON.parse(line.slice(RESULT_PREFIX.length));
-      if (result.error) reject(new Error(`scenario ${name} failed: ${result.error}\nserver stderr: ${result.stderr ?? ''}`));
+      if (result.glibProblems?.length) {
+        reject(new Error(`scenario ${name}: the gateway printed ${result.glibProblems.length} GLib/GStreamer ` +
+                         `CRITICAL/WARNING line(s):\n${result.glibProblems.slice(0, 10).join('\n')}` +
+                         (result.error ? `\nand the scenario failed: ${result.error}` : '')));
+      } else if (result.error) reject(new Error(`scenario ${name} failed: ${result.error}\nserver stderr: ${result.stderr ?? ''}`));
       else resolve(result);
     });
   });

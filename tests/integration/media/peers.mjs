@@ -108,10 +108,18 @@ export function finish(result) {
 }
 
 async function stopAndFinish(server, result) {
-  // SIGKILL skips exit hooks, so stop the gateway explicitly first.
+  // SIGKILL skips exit hooks, so stop the gateway explicitly first. Its GLib/GStreamer
+  // CRITICAL and WARNING lines travel in the result (`glibProblems`): runScenario fails
+  // the scenario on them, whatever else it found.
   if (server) {
     const stopping = Date.now();
-    const status = await server.stop().catch(() => null);
+    let status = null;
+    try {
+      status = await server.stop();
+    } catch (e) {
+      status = e.status ?? null;
+      if (e.glibProblems && result) result.glibProblems = e.glibProblems;
+    }
     if (result && !result.error) {
       result.serverExit = status;
       result.serverStopMs = Date.now() - stopping;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "app/Config.hpp"
+#include "app/GstPlugins.hpp"
 
 using manifold::app::Config;
 using manifold::app::ParseOutcome;
@@ -110,6 +111,7 @@ TEST(Config, BadValuesNameTheOption) {
     expectUsage({"--max-connections", "0"}, "max-connections");
     expectUsage({"--max-connections", "10", "--max-connections-per-address", "11"}, "max-connections-per-address");
     expectUsage({"--max-connections-per-address", "0"}, "max-connections-per-address");
+    expectUsage({"--gst-plugin-dir", "/nonexistent/plugins"}, "gst-plugin-dir '/nonexistent/plugins' is not a directory");
 }
 
 TEST(Config, HttpLimitsReachTheServer) {
@@ -133,6 +135,21 @@ TEST(Config, HttpLimitsReachTheServer) {
     EXPECT_EQ(l.maxConnections, 40u);
     EXPECT_EQ(l.maxConnectionsPerAddress, 40u);
     std::remove(file.c_str());
+}
+
+TEST(Config, GstPluginDir) {
+    // Not given: the bundled build's output when it holds the patched rtpmanager, else none.
+    const std::string bundled = manifold::app::bundledPluginDir();
+    std::ifstream plugin(bundled + "/libgstrtpmanager.so");
+    EXPECT_EQ(parse({}).config.gstPluginDir, plugin ? bundled : "");
+    EXPECT_EQ(parse({"--gst-plugin-dir", "none"}).config.gstPluginDir, "");
+    // Given: made absolute and canonical.
+    const Parsed p = parse({"--gst-plugin-dir", MANIFOLD_SOURCE_ROOT "/tests/../examples"});
+    ASSERT_EQ(p.outcome, ParseOutcome::Run) << p.err;
+    EXPECT_EQ(p.config.gstPluginDir, MANIFOLD_SOURCE_ROOT "/examples");
+    const Parsed relative = parse({"--gst-plugin-dir", "."});
+    ASSERT_EQ(relative.outcome, ParseOutcome::Run) << relative.err;
+    EXPECT_EQ(relative.config.gstPluginDir.front(), '/');
 }
 
 TEST(Config, FileThenCommandLineWins) {
