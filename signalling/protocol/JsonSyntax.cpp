@@ -172,7 +172,11 @@ private:
         for (std::size_t i = 0; i < levels; ++i) {
             const Level& level = stack_[i];
             if (level.open == '[') {
-                nul.path += "[" + std::to_string(level.index) + "]";
+                // Appended piece by piece: `"[" + std::to_string(...)` trips GCC 12's
+                // -Wrestrict false positive at -O3 (the release build).
+                nul.path += '[';
+                nul.path += std::to_string(level.index);
+                nul.path += ']';
                 continue;
             }
             std::size_t cut = std::min<std::size_t>(level.key.size(), 64);
