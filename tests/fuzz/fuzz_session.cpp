@@ -55,16 +55,20 @@ struct FakeMediaSession final : MediaSession {
     }
     void publish(const TrackInfo& t, const std::string&) override { offer(t, MidMapping::Direction::Send); }
     void unpublish(const std::string&) override {}
-    void subscribe(const TrackInfo& t, MediaSession&) override { offer(t, MidMapping::Direction::Recv); }
+    void subscribe(const TrackInfo& t) override { offer(t, MidMapping::Direction::Recv); }
     void unsubscribe(const std::string&) override {}
     void setPaused(const std::string&, bool) override {}
     void setMuted(const std::string& id, bool muted) override {
         if (muted) listener.onSpeaking(id, false);
     }
-    std::string applyAnswer(std::uint64_t, const std::string& sdp) override {
-        return sdp.size() % 2 ? "" : "odd answer"; // both outcomes get exercised
+    Status applyAnswer(std::uint64_t, const std::string& sdp) override {
+        if (sdp.size() % 2) return std::nullopt; // both outcomes get exercised
+        return Failure(Refusal::BadAnswer, "odd answer");
     }
-    void addRemoteCandidate(int, const std::string&, const std::string&) override {}
+    Status addRemoteCandidate(int, const std::string&, const std::string& c) override {
+        if (c.size() % 2) return std::nullopt;
+        return Failure(Refusal::BadCandidate, "odd candidate");
+    }
     Listener& listener;
     std::uint64_t negotiation = 0;
 };
