@@ -130,13 +130,7 @@ void Receiver::streamAdded(GstPad* pad, GstWebRTCRTPTransceiver* transceiver, Ca
 }
 
 void Receiver::learnMids(const std::map<GstWebRTCRTPTransceiver*, std::string>& mids) {
-    for (auto& pub : publications_) {
-        const std::string known = transceiverMid(pub->transceiver.get());
-        if (!known.empty())
-            pub->mid = known;
-        else if (auto it = mids.find(pub->transceiver.get()); it != mids.end())
-            pub->mid = it->second;
-    }
+    for (auto& pub : publications_) learnMid(pub->mid, pub->transceiver.get(), mids);
 }
 
 void Receiver::describe(std::vector<MidMapping>& out) const {

@@ -230,13 +230,7 @@ bool Sender::openLinked() {
 }
 
 void Sender::learnMids(const std::map<GstWebRTCRTPTransceiver*, std::string>& mids) {
-    for (auto& slot : slots_) {
-        const std::string known = transceiverMid(slot->transceiver.get());
-        if (!known.empty())
-            slot->mid = known;
-        else if (auto it = mids.find(slot->transceiver.get()); it != mids.end())
-            slot->mid = it->second;
-    }
+    for (auto& slot : slots_) learnMid(slot->mid, slot->transceiver.get(), mids);
 }
 
 void Sender::describe(std::vector<MidMapping>& out) const {

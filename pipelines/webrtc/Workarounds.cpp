@@ -199,6 +199,15 @@ std::string transceiverMid(GstWebRTCRTPTransceiver* transceiver) {
     return out;
 }
 
+void learnMid(std::string& mid, GstWebRTCRTPTransceiver* transceiver,
+              const std::map<GstWebRTCRTPTransceiver*, std::string>& fromOffer) {
+    const std::string known = transceiverMid(transceiver);
+    if (!known.empty())
+        mid = known;
+    else if (auto it = fromOffer.find(transceiver); it != fromOffer.end())
+        mid = it->second;
+}
+
 std::map<GstWebRTCRTPTransceiver*, std::string> midsFromOffer(GstElement* webrtc, const std::string& sdp,
                                                                 const std::string& tag) {
     std::map<GstWebRTCRTPTransceiver*, std::string> mids;

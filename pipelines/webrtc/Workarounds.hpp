@@ -97,6 +97,10 @@ private:
 
 /// 3. The transceiver's `mid` property, or "" while webrtcbin has not set it.
 std::string transceiverMid(GstWebRTCRTPTransceiver* transceiver);
+/// 3. Updates `mid` of `transceiver`: its property once webrtcbin set it, else what our
+/// offer gave it (`fromOffer`, from midsFromOffer), else unchanged.
+void learnMid(std::string& mid, GstWebRTCRTPTransceiver* transceiver,
+              const std::map<GstWebRTCRTPTransceiver*, std::string>& fromOffer);
 /// 3. The mids the offer `sdp` gave the transceivers of `webrtc` that are not associated
 /// with an m-line yet (they take the offer's remaining m-lines in order, as webrtcbin
 /// appends them). `tag` prefixes the warning logged if kinds do not line up.
